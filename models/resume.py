@@ -151,9 +151,7 @@ def resume_to_text(resume: Resume) -> str:
     b = resume.basics
     lines: list[str] = [_join(b.name), _join(b.label)]
     loc = b.location
-    lines.append(
-        _join(b.email, b.phone, b.url, loc.city if loc else None, loc.region if loc else None, sep=" | ")
-    )
+    lines.append(_join(b.email, b.phone, b.url, loc.city if loc else None, loc.region if loc else None, sep=" | "))
     lines += [_join(p.network, p.username, p.url) for p in b.profiles]
     lines.append(_join(b.summary))
     for w in resume.work:

@@ -1,0 +1,98 @@
+"""Monthly improvement quota: one `usage` row per improvement, reserved then consumed or refunded."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.database import Sessions
+from activities.errors import NotFound, QuotaExhausted
+from models.tables import Plan, Usage, User
+
+
+def period_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_period_start(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    plan_code: str
+    plan_name: str
+    used: int
+    limit: int
+    period_start: date
+    resets_on: date
+
+
+async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> QuotaStatus:
+    row = (
+        await session.execute(
+            select(Plan.code, Plan.name, Plan.monthly_quota)
+            .join(User, User.plan_code == Plan.code)
+            .where(User.id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("No such user.")
+    start = period_start(day)
+    used = await session.scalar(
+        select(func.count())
+        .select_from(Usage)
+        .where(Usage.user_id == user_id, Usage.period_start == start, Usage.status != "refunded")
+    )
+    return QuotaStatus(row.code, row.name, int(used or 0), row.monthly_quota, start, next_period_start(day))
+
+
+def ensure_available(status: QuotaStatus) -> None:
+    if status.used >= status.limit:
+        raise QuotaExhausted(status.plan_name, status.limit, status.resets_on)
+
+
+async def reserve_unit(session: AsyncSession, user_id: uuid.UUID, improvement_id: uuid.UUID, day: date) -> QuotaStatus:
+    """Reserve one unit for this improvement; a second call for the same improvement changes nothing."""
+    # Serialise reservations of one user so two parallel runs cannot both take the last unit.
+    await session.execute(text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"quota:{user_id}"})
+    existing = await session.scalar(select(Usage).where(Usage.improvement_id == improvement_id))
+    status = await quota_status(session, user_id, day)
+    if existing is not None:
+        return status
+    ensure_available(status)
+    await session.execute(
+        insert(Usage)
+        .values(user_id=user_id, improvement_id=improvement_id, period_start=status.period_start, status="reserved")
+        .on_conflict_do_nothing(index_elements=[Usage.improvement_id])
+    )
+    return QuotaStatus(
+        status.plan_code, status.plan_name, status.used + 1, status.limit, status.period_start, status.resets_on
+    )
+
+
+async def settle_unit(session: AsyncSession, improvement_id: uuid.UUID, outcome: str) -> None:
+    """Mark a reserved unit consumed or refunded; a consumed unit is never refunded afterwards."""
+    await session.execute(
+        update(Usage).where(Usage.improvement_id == improvement_id, Usage.status == "reserved").values(status=outcome)
+    )
+
+
+class QuotaStore:
+    """Read side of the quota, for the API."""
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+
+    async def status(self, user_id: uuid.UUID) -> QuotaStatus:
+        async with self._sessions() as session:
+            return await quota_status(session, user_id, today_utc())

@@ -1,0 +1,251 @@
+"""Improvements: start, follow, download, re-render, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from activities.errors import NotFound
+from activities.improvements import ImprovementRecord
+from activities.rendering import UnknownTheme, validate_theme
+from api.deps import CurrentUser, ServicesDep
+from api.problems import Problem
+from api.schemas import (
+    CancelAccepted,
+    ErrorOut,
+    ImprovementAccepted,
+    ImprovementOut,
+    ImprovementSummary,
+    PdfOut,
+    RenderAccepted,
+    RenderRequest,
+)
+from api.services import Services
+from api.workflows import cancel_workflows, render_status, start_improvement, start_render
+from models.improvement import Change, Scores, Stage, VerificationWarning
+from models.target import SUPPORTED_LANGUAGES, ImprovementTarget, PaperSize
+
+router = APIRouter(tags=["improvements"])
+
+SSE_POLL_SECONDS = 2.0
+
+
+def _check_target(target: ImprovementTarget) -> None:
+    try:
+        validate_theme(target.theme)
+    except UnknownTheme as exc:
+        raise Problem(422, "unknown_theme", "Unknown theme", str(exc)) from None
+    if target.output_language not in SUPPORTED_LANGUAGES:
+        raise Problem(
+            422,
+            "unsupported_language",
+            "Unsupported output language",
+            f"Output language '{target.output_language}' is not supported; choose one of "
+            f"{', '.join(sorted(SUPPORTED_LANGUAGES))}.",
+        )
+
+
+def _pdf_url(improvement_id: uuid.UUID, theme: str, paper: str) -> str:
+    return f"/improvements/{improvement_id}/pdf?theme={theme}&paper={paper}"
+
+
+def _summary(r: ImprovementRecord) -> ImprovementSummary:
+    return ImprovementSummary(
+        id=r.id,
+        cv_id=r.cv_id,
+        workflow_id=r.workflow_id,
+        stage=r.stage,
+        percent=r.percent,
+        position=str(r.target.get("position", "")),
+        created_at=r.created_at,
+        finished_at=r.finished_at,
+        status_url=f"/improvements/{r.id}",
+    )
+
+
+def _out(r: ImprovementRecord) -> ImprovementOut:
+    done = r.stage == Stage.COMPLETED.value
+    return ImprovementOut(
+        **_summary(r).model_dump(),
+        target=r.target,
+        engine=r.engine,
+        error=ErrorOut(code=r.error_code, message=r.error_message or "") if r.error_code else None,
+        result=r.result_resume if done else None,
+        changes=[Change.model_validate(c) for c in r.changes] if done else [],
+        warnings=[VerificationWarning.model_validate(w) for w in r.warnings] if done else [],
+        scores=Scores.model_validate(r.scores) if r.scores and done else None,
+        pdfs=[
+            PdfOut(theme=p.theme, paper=p.paper, pages=p.pages, url=_pdf_url(r.id, p.theme, p.paper))
+            for p in r.renditions
+        ],
+    )
+
+
+@router.post("/cvs/{cv_id}/improvements", status_code=status.HTTP_202_ACCEPTED, response_model=ImprovementAccepted)
+async def create_improvement(
+    cv_id: uuid.UUID, target: ImprovementTarget, user: CurrentUser, services: ServicesDep
+) -> JSONResponse:
+    _check_target(target)
+    record = await services.improvements.create(user.id, cv_id, target)
+    # The row is committed before the workflow starts, so its first activity always finds it.
+    run_id = await start_improvement(services, user, record, target)
+    body = ImprovementAccepted(
+        improvement_id=record.id,
+        workflow_id=record.workflow_id,
+        run_id=run_id,
+        status_url=f"/improvements/{record.id}",
+        events_url=f"/improvements/{record.id}/events",
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=202, headers={"Location": f"/improvements/{record.id}"}
+    )
+
+
+@router.get("/improvements", response_model=list[ImprovementSummary])
+async def list_improvements(
+    user: CurrentUser,
+    services: ServicesDep,
+    cv_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ImprovementSummary]:
+    rows = await services.improvements.list(user.id, cv_id=cv_id, limit=limit, offset=offset)
+    return [_summary(r) for r in rows]
+
+
+@router.get("/improvements/{improvement_id}", response_model=ImprovementOut)
+async def get_improvement(improvement_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> ImprovementOut:
+    return _out(await services.improvements.get(user.id, improvement_id))
+
+
+def _sse(event: str, data: dict[str, object]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+async def _progress_stream(services: Services, user_id: uuid.UUID, improvement_id: uuid.UUID) -> AsyncIterator[str]:
+    """Current state first, then each change, until the run ends. Redis pushes; the row is re-read as a fallback."""
+    last: tuple[str, int] | None = None
+
+    async def current() -> ImprovementRecord | None:
+        try:
+            return await services.improvements.get(user_id, improvement_id)
+        except NotFound:
+            return None
+
+    events = services.progress.subscribe(improvement_id, poll_seconds=SSE_POLL_SECONDS)
+    try:
+        while True:
+            record = await current()
+            if record is None:
+                yield _sse("error", {"code": "not_found", "message": "The improvement was deleted."})
+                return
+            state = (record.stage, record.percent)
+            if state != last:
+                last = state
+                payload: dict[str, object] = {"stage": record.stage, "percent": record.percent}
+                if record.error_code:
+                    payload |= {"error_code": record.error_code, "error_message": record.error_message}
+                yield _sse("progress", payload)
+            if record.finished:
+                yield _sse("end", {"stage": record.stage})
+                return
+            try:
+                await anext(events)
+            except Exception:  # Redis away: keep streaming by polling the row.
+                await asyncio.sleep(SSE_POLL_SECONDS)
+    finally:
+        await events.aclose()
+
+
+@router.get("/improvements/{improvement_id}/events", response_class=StreamingResponse)
+async def improvement_events(improvement_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
+    """Server-sent events: `progress` on each stage, then `end` (or `error`)."""
+    await services.improvements.get(user.id, improvement_id)
+    return StreamingResponse(
+        _progress_stream(services, user.id, improvement_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/improvements/{improvement_id}/pdf", response_class=Response)
+async def get_improvement_pdf(
+    improvement_id: uuid.UUID,
+    user: CurrentUser,
+    services: ServicesDep,
+    theme: str | None = None,
+    paper: PaperSize | None = None,
+) -> Response:
+    try:
+        pdf = await services.improvements.pdf(user.id, improvement_id, theme, paper.value if paper else None)
+    except NotFound:
+        if theme and await render_status(services, improvement_id, theme, (paper or PaperSize.A4).value) == "running":
+            raise Problem(
+                409, "rendering", "Still rendering", "This PDF is being rendered; try again shortly.", retry_after=1
+            ) from None
+        raise
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="cv-{improvement_id}.pdf"'},
+    )
+
+
+@router.get("/improvements/{improvement_id}/resume.json")
+async def get_improvement_resume(improvement_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> JSONResponse:
+    record = await services.improvements.get(user.id, improvement_id)
+    if record.stage != Stage.COMPLETED.value or record.result_resume is None:
+        raise Problem(409, "not_ready", "Not ready", f"The improvement is {record.stage}; no result yet.")
+    return JSONResponse(
+        record.result_resume,
+        headers={"Content-Disposition": f'attachment; filename="resume-{improvement_id}.json"'},
+    )
+
+
+@router.post("/improvements/{improvement_id}/render", response_model=RenderAccepted)
+async def render_improvement(
+    improvement_id: uuid.UUID, body: RenderRequest, user: CurrentUser, services: ServicesDep
+) -> JSONResponse:
+    """Render a finished improvement in another theme or paper size: no LLM call, no quota."""
+    record = await services.improvements.get(user.id, improvement_id)
+    try:
+        validate_theme(body.theme)
+    except UnknownTheme as exc:
+        raise Problem(422, "unknown_theme", "Unknown theme", str(exc)) from None
+    if record.stage != Stage.COMPLETED.value:
+        raise Problem(
+            409,
+            "not_ready",
+            "Not ready",
+            f"Only a completed improvement can be re-rendered; this one is {record.stage}.",
+        )
+    paper = (body.paper or PaperSize(str(record.target.get("paper", "A4")))).value
+    url = _pdf_url(improvement_id, body.theme, paper)
+    if await services.improvements.has_rendition(improvement_id, body.theme, paper):
+        return JSONResponse(RenderAccepted(workflow_id=None, status="ready", pdf_url=url).model_dump(), status_code=200)
+    language = str(record.target.get("output_language", "en"))
+    workflow_id = await start_render(services, improvement_id, body.theme, paper, language)
+    return JSONResponse(
+        RenderAccepted(workflow_id=workflow_id, status="rendering", pdf_url=url).model_dump(), status_code=202
+    )
+
+
+@router.delete(
+    "/improvements/{improvement_id}",
+    responses={202: {"model": CancelAccepted}, 204: {"description": "Deleted"}},
+    response_class=Response,
+)
+async def delete_improvement(improvement_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> Response:
+    """A running improvement is cancelled (its quota unit refunded); a finished one is deleted with its PDFs."""
+    record = await services.improvements.get(user.id, improvement_id)
+    if not record.finished:
+        await cancel_workflows(services, [record.workflow_id])
+        return JSONResponse(CancelAccepted(workflow_id=record.workflow_id).model_dump(), status_code=202)
+    await services.improvements.delete(user.id, improvement_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,127 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from models.improvement import Change, Scores, VerificationWarning
+from models.target import PaperSize
+
+
+class RegisterRequest(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=10, max_length=256, description="At least 10 characters.")
+    name: str | None = Field(default=None, max_length=200)
+
+
+class LoginRequest(BaseModel):
+    email: EmailStr
+    password: str = Field(max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 - OAuth token type, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class QuotaOut(BaseModel):
+    plan: str
+    used: int
+    limit: int
+    resets_on: date
+
+
+class MeResponse(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str | None
+    plan: str
+    quota: QuotaOut
+
+
+class CvOut(BaseModel):
+    id: uuid.UUID
+    filename: str
+    kind: str
+    content_type: str
+    size_bytes: int
+    pages: int
+    sha256: str
+    created_at: datetime
+    file_url: str
+
+
+class CvDetail(CvOut):
+    resume: dict[str, Any] = Field(description="The CV as parsed, in JSON Resume v1.0.0 form.")
+
+
+class ImprovementAccepted(BaseModel):
+    improvement_id: uuid.UUID
+    workflow_id: str
+    run_id: str | None
+    status_url: str
+    events_url: str
+
+
+class ErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class PdfOut(BaseModel):
+    theme: str
+    paper: str
+    pages: int
+    url: str
+
+
+class ImprovementSummary(BaseModel):
+    id: uuid.UUID
+    cv_id: uuid.UUID
+    workflow_id: str
+    stage: str
+    percent: int
+    position: str
+    created_at: datetime
+    finished_at: datetime | None
+    status_url: str
+
+
+class ImprovementOut(ImprovementSummary):
+    model_config = ConfigDict(json_schema_extra={"description": "An improvement with its result when finished."})
+
+    target: dict[str, Any]
+    engine: str | None
+    error: ErrorOut | None
+    result: dict[str, Any] | None = Field(description="The improved CV (JSON Resume) once verified.")
+    changes: list[Change]
+    warnings: list[VerificationWarning]
+    scores: Scores | None
+    pdfs: list[PdfOut]
+
+
+class RenderRequest(BaseModel):
+    theme: str = Field(max_length=50)
+    paper: PaperSize | None = None
+
+
+class RenderAccepted(BaseModel):
+    workflow_id: str | None
+    status: str = Field(description="'ready' when this PDF already exists, else 'rendering'.")
+    pdf_url: str
+
+
+class CancelAccepted(BaseModel):
+    workflow_id: str
+    status: str = "canceling"
+
+
+class ThemeOut(BaseModel):
+    name: str
+    title: str
+    description: str

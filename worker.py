@@ -1,0 +1,110 @@
+"""The Temporal worker: builds clients and activity instances once, runs the workflows, shuts down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.database import create_engine, create_sessions
+from activities.llm import build_engine
+from activities.pipeline import CvPipelineActivities
+from activities.progress import ProgressBus
+from activities.rendering import PdfRenderer
+from models.settings import Settings, get_settings
+from workflows.cv_improvement import CvImprovementWorkflow
+from workflows.cv_render import CvRenderWorkflow
+
+log = logging.getLogger("cvimprover.worker")
+
+
+@dataclass
+class WorkerResources:
+    """Everything the activities share; closed once when the worker stops."""
+
+    engine: AsyncEngine
+    redis: Redis
+    renderer: PdfRenderer
+    pipeline: CvPipelineActivities
+
+    async def close(self) -> None:
+        self.renderer.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+
+def create_resources(settings: Settings) -> WorkerResources:
+    engine = create_engine(settings.database_url)
+    redis = Redis.from_url(settings.redis_url)
+    renderer = PdfRenderer(processes=settings.render_processes)
+    pipeline = CvPipelineActivities(
+        create_sessions(engine),
+        ProgressBus(redis),
+        build_engine(settings),
+        renderer,
+        max_pages=settings.max_pages,
+    )
+    return WorkerResources(engine, redis, renderer, pipeline)
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+def create_worker(client: Client, settings: Settings, resources: WorkerResources) -> Worker:
+    p = resources.pipeline
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[CvImprovementWorkflow, CvRenderWorkflow],
+        activities=[
+            p.reserve_quota,
+            p.extract_cv,
+            p.rewrite_cv,
+            p.verify_rewrite,
+            p.score_cv,
+            p.render_pdf,
+            p.complete_improvement,
+            p.fail_improvement,
+        ],
+        # Most activity time is spent waiting on the LLM: many can be in flight at once.
+        max_concurrent_activities=200,
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def run(settings: Settings) -> None:
+    client = await connect_temporal(settings)
+    resources = create_resources(settings)
+    resources.renderer.start()
+    worker = create_worker(client, settings, resources)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("worker stopping: finishing in-flight activities")
+    finally:
+        await resources.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(get_settings()))
+
+
+if __name__ == "__main__":
+    main()
