@@ -44,7 +44,7 @@ class WorkerResources:
 def create_resources(settings: Settings) -> WorkerResources:
     engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url)
-    renderer = PdfRenderer(processes=settings.render_processes)
+    renderer = PdfRenderer(max_workers=settings.render_processes)
     pipeline = CvPipelineActivities(
         create_sessions(engine),
         ProgressBus(redis),

@@ -100,7 +100,7 @@ class CvStore:
             await session.refresh(cv)
         return _record(cv)
 
-    async def list(self, user_id: uuid.UUID, *, limit: int = 50, offset: int = 0) -> list[CvRecord]:
+    async def list_for_user(self, user_id: uuid.UUID, *, limit: int = 50, offset: int = 0) -> list[CvRecord]:
         async with self._sessions() as session:
             rows = await session.scalars(
                 select(Cv)

@@ -22,4 +22,4 @@ class HealthChecks:
         await asyncio.wait_for(probe(), timeout)
 
     async def redis(self, timeout: float = 2.0) -> None:
-        await asyncio.wait_for(self._redis.ping(), timeout)  # type: ignore[misc]
+        await asyncio.wait_for(self._redis.ping(), timeout)

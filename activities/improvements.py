@@ -113,7 +113,7 @@ class ImprovementStore:
             ).all()
         return _record(row, list(renditions))
 
-    async def list(
+    async def list_for_user(
         self, user_id: uuid.UUID, *, cv_id: uuid.UUID | None = None, limit: int = 50, offset: int = 0
     ) -> list[ImprovementRecord]:
         query = select(Improvement).where(Improvement.user_id == user_id)

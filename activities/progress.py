@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
@@ -37,7 +37,7 @@ class ProgressBus:
         except (RedisError, OSError) as exc:
             log.warning("progress publish failed: %s", type(exc).__name__)
 
-    async def subscribe(self, improvement_id: uuid.UUID, *, poll_seconds: float) -> AsyncIterator[ProgressEvent | None]:
+    async def subscribe(self, improvement_id: uuid.UUID, *, poll_seconds: float) -> AsyncGenerator[ProgressEvent | None, None]:
         """Yields events as they come, and None every `poll_seconds` without one (time to re-read the row)."""
         pubsub = self._redis.pubsub()
         try:
@@ -49,4 +49,4 @@ class ProgressBus:
                     continue
                 yield ProgressEvent(**json.loads(message["data"]))
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

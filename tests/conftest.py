@@ -81,7 +81,7 @@ def base_settings(database_url: str, redis_url: str) -> Settings:
         redis_url=redis_url,
         openai_api_key=None,
         render_processes=1,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 
@@ -124,7 +124,9 @@ class Stack:
 
 @asynccontextmanager
 async def open_stack(env: WorkflowEnvironment, settings: Settings, *, worker: bool = True) -> AsyncIterator[Stack]:
-    client = Client(**{**env.client.config(), "data_converter": pydantic_data_converter})
+    config = env.client.config()
+    config["data_converter"] = pydantic_data_converter
+    client = Client(**config)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         services: Services = app.state.services

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError
+from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, is_cancelled_exception
 
 from models.improvement import STAGE_PERCENT, Stage
 from models.workflow_io import (
@@ -41,8 +41,10 @@ USER_FACING_ERRORS = ("QuotaExhausted", "Document:", "Llm", "UnknownTheme", "Imp
 def user_error(err: BaseException, stage: Stage) -> tuple[str, str]:
     """(code, message) to show the user for an activity failure."""
     cause = err.cause if isinstance(err, ActivityError) else err
-    if isinstance(cause, ApplicationError) and cause.type and cause.type.startswith(USER_FACING_ERRORS):
+    if isinstance(cause, ApplicationError) and cause.type == "QuotaExhausted":
         return cause.type, cause.message
+    if isinstance(cause, ApplicationError) and cause.type and cause.type.startswith(USER_FACING_ERRORS):
+        return cause.type, f"{cause.message} Your quota unit was refunded."
     if isinstance(cause, TimeoutError):
         return "timeout", f"The improvement timed out while {stage.value}. Your quota unit was refunded."
     return (
@@ -127,9 +129,13 @@ class CvImprovementWorkflow:
             )
             await self._step(Stage.STORING, acts.complete_improvement, ref, "Mark the improvement ready")
         except asyncio.CancelledError:
-            await self._finish_unsuccessfully("canceled", "The improvement was canceled.", canceled=True)
+            await self._finish_canceled()
             raise
         except ActivityError as err:
+            # A cancel request reaches a running activity first and comes back as its failure.
+            if is_cancelled_exception(err):
+                await self._finish_canceled()
+                raise
             code, message = user_error(err, self._stage)
             await self._finish_unsuccessfully(code, message)
             raise ApplicationError(message, type=code, non_retryable=True) from err
@@ -139,6 +145,10 @@ class CvImprovementWorkflow:
             f"keyword score {scores.before:.0f} → {scores.after:.0f}."
         )
         return self.progress()
+
+    async def _finish_canceled(self) -> None:
+        message = "The improvement was canceled. Your quota unit was refunded."
+        await self._finish_unsuccessfully("canceled", message, canceled=True)
 
     async def _finish_unsuccessfully(self, code: str, message: str, *, canceled: bool = False) -> None:
         failed_at = self._stage

@@ -58,7 +58,7 @@ async def list_cvs(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[CvOut]:
-    return [_out(cv) for cv in await services.cvs.list(user.id, limit=limit, offset=offset)]
+    return [_out(cv) for cv in await services.cvs.list_for_user(user.id, limit=limit, offset=offset)]
 
 
 @router.get("/cvs/{cv_id}", response_model=CvDetail)
@@ -80,7 +80,7 @@ async def get_cv_file(cv_id: uuid.UUID, user: CurrentUser, services: ServicesDep
 async def delete_cv(cv_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> Response:
     await services.cvs.get(user.id, cv_id)
     running = [
-        i.workflow_id for i in await services.improvements.list(user.id, cv_id=cv_id, limit=100) if not i.finished
+        i.workflow_id for i in await services.improvements.list_for_user(user.id, cv_id=cv_id, limit=100) if not i.finished
     ]
     await cancel_workflows(services, running)
     await services.cvs.delete(user.id, cv_id)

@@ -115,7 +115,7 @@ async def list_improvements(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ImprovementSummary]:
-    rows = await services.improvements.list(user.id, cv_id=cv_id, limit=limit, offset=offset)
+    rows = await services.improvements.list_for_user(user.id, cv_id=cv_id, limit=limit, offset=offset)
     return [_summary(r) for r in rows]
 
 

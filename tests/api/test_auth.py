@@ -86,7 +86,7 @@ async def test_missing_expired_and_tampered_tokens(stack: Stack) -> None:
             "iat": int(time.time()),
             "jti": "x",
         },
-        None,
+        "",
         algorithm="none",
     )
     for bad in (

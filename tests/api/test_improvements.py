@@ -9,8 +9,11 @@ import uuid
 from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import SAMPLES, Stack
+from models.settings import Settings
+from tests.conftest import SAMPLES, Stack, open_stack
+from worker import create_worker
 
 JOB = (SAMPLES / "job-senior-backend.txt").read_text()
 TARGET = {
@@ -148,27 +151,30 @@ async def test_quota_exhausted_with_limit_and_reset_date(stack: Stack) -> None:
     assert body["resets_on"] in body["detail"] and "3" in body["detail"]
 
 
-async def test_quota_is_enforced_by_the_workflow_too(stack: Stack) -> None:
-    """Two requests racing for the last unit: the API pre-check passes both, the reservation refuses one."""
-    headers = await stack.user()
-    me = (await stack.http.get("/me", headers=headers)).json()
-    engine = create_async_engine(stack.settings.database_url)
-    async with engine.begin() as conn:  # two units already used this month
-        for _ in range(2):
-            await conn.execute(
-                text(
-                    "insert into usage (user_id, improvement_id, period_start, status) "
-                    "values (:u, :i, date_trunc('month', now() at time zone 'utc')::date, 'consumed')"
-                ),
-                {"u": me["id"], "i": uuid.uuid4()},
-            )
-    await engine.dispose()
-    first, second = await _start(stack, headers), await _start(stack, headers)
-    results = [await stack.wait_finished(headers, a["improvement_id"]) for a in (first, second)]
-    assert sorted(r["stage"] for r in results) == ["completed", "failed"]
-    failed = next(r for r in results if r["stage"] == "failed")
-    assert failed["error"]["code"] == "QuotaExhausted" and "resets on" in failed["error"]["message"]
-    assert (await stack.http.get("/me", headers=headers)).json()["quota"]["used"] == 3
+async def test_quota_is_enforced_by_the_workflow_too(temporal_env: WorkflowEnvironment, base_settings: Settings) -> None:
+    """Two runs accepted while one unit is left (no worker yet): the reservation lets exactly one through."""
+    settings = base_settings.model_copy(update={"temporal_task_queue": "cv-improver-quota-race"})
+    async with open_stack(temporal_env, settings, worker=False) as stack:
+        headers = await stack.user()
+        me = (await stack.http.get("/me", headers=headers)).json()
+        engine = create_async_engine(stack.settings.database_url)
+        async with engine.begin() as conn:  # two units already used this month
+            for _ in range(2):
+                await conn.execute(
+                    text(
+                        "insert into usage (user_id, improvement_id, period_start, status) "
+                        "values (:u, :i, date_trunc('month', now() at time zone 'utc')::date, 'consumed')"
+                    ),
+                    {"u": me["id"], "i": uuid.uuid4()},
+                )
+        await engine.dispose()
+        first, second = await _start(stack, headers), await _start(stack, headers)
+        async with create_worker(stack.client, settings, stack.resources):
+            results = [await stack.wait_finished(headers, a["improvement_id"]) for a in (first, second)]
+        assert sorted(r["stage"] for r in results) == ["completed", "failed"]
+        failed = next(r for r in results if r["stage"] == "failed")
+        assert failed["error"]["code"] == "QuotaExhausted" and "resets on" in failed["error"]["message"]
+        assert (await stack.http.get("/me", headers=headers)).json()["quota"]["used"] == 3
 
 
 async def test_another_users_improvement_is_not_found(stack: Stack) -> None:

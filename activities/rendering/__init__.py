@@ -1,0 +1,25 @@
+"""CV -> PDF: Jinja2 themes rendered by WeasyPrint in warm child processes, with every URL fetch refused.
+
+Importing this package is cheap: WeasyPrint is imported by the first render in a process.
+"""
+
+from .html import render_html
+from .i18n import LABELS, Labels
+from .pdf import FetchRefused, RenderedPdf, html_to_pdf, render_pdf
+from .renderer import PdfRenderer
+from .themes import ThemeInfo, UnknownTheme, list_themes, validate_theme
+
+__all__ = [
+    "LABELS",
+    "FetchRefused",
+    "Labels",
+    "PdfRenderer",
+    "RenderedPdf",
+    "ThemeInfo",
+    "UnknownTheme",
+    "html_to_pdf",
+    "list_themes",
+    "render_html",
+    "render_pdf",
+    "validate_theme",
+]

@@ -1,0 +1,234 @@
+"""Targets and the printed report, from the figures dictionary that is also written as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    unit: str
+    shown: str
+    wanted: str
+    passed: bool
+
+
+def _get(figures: dict[str, Any], path: str) -> Any:
+    node: Any = figures
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def evaluate_targets(figures: dict[str, Any]) -> list[Target]:
+    """Each target of `make bench` with its measured value; a missing value is a MISS."""
+    latency = float(figures["config"]["latency_s"])
+    n = int(figures["config"]["n"])
+
+    def target(
+        name: str, value: float | None, limit: float, unit: str, fmt: Callable[[float], str], wanted: str
+    ) -> Target:
+        shown = "n/a" if value is None else fmt(value)
+        passed = value is not None and value <= limit
+        return Target(name, value, limit, unit, shown, wanted, passed)
+
+    completed = _num(_get(figures, "load.completed"))
+    pages = _num(_get(figures, "render.load.render_pages.p50"))
+    page_note = f", {pages:.0f}-page CV" if pages is not None else ""
+    return [
+        target(
+            f"single run end to end, p50 of {figures['config']['single_runs']}",
+            _num(_get(figures, "single.e2e_s.p50")),
+            latency + 0.5,
+            "s",
+            lambda v: f"{v:.2f} s",
+            f"<= L + 0.5 = {latency + 0.5:.2f} s",
+        ),
+        target(
+            f"POST latency p99 under load ({figures['config']['clients']} clients)",
+            _num(_get(figures, "load.post_ms.p99")),
+            100.0,
+            "ms",
+            lambda v: f"{v:.0f} ms",
+            "<= 100 ms",
+        ),
+        target(
+            "makespan / ideal",
+            _num(_get(figures, "cpu.makespan_over_ideal")),
+            1.3,
+            "x",
+            lambda v: f"{v:.2f} x",
+            "<= 1.30 x",
+        ),
+        target(
+            f"render_ms p50 (render activity{page_note})",
+            _num(_get(figures, "render.load.render_ms.p50")),
+            150.0,
+            "ms",
+            lambda v: f"{v:.0f} ms",
+            "<= 150 ms",
+        ),
+        target(
+            "worker peak RSS under load (main + render pool)",
+            _num(_get(figures, "rss_mb.load.worker")),
+            500.0,
+            "MB",
+            lambda v: f"{v:.0f} MB",
+            f"<= 500 MB with {figures['config']['clients']} in flight",
+        ),
+        Target(
+            "improvements completed under load",
+            completed,
+            float(n),
+            "runs",
+            f"{completed or 0:.0f}/{n}",
+            "all",
+            completed == n and not _get(figures, "load.failed"),
+        ),
+    ]
+
+
+def targets_json(targets: list[Target]) -> list[dict[str, Any]]:
+    return [asdict(t) for t in targets]
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([_row(header, widths), rule, *(_row(r, widths) for r in rows)])
+
+
+def _f(value: Any, fmt: str = "{:.1f}", unit: str = "") -> str:
+    number = _num(value)
+    return "n/a" if number is None else fmt.format(number) + unit
+
+
+def render_report(figures: dict[str, Any], targets: list[Target]) -> str:
+    c = figures["config"]
+    out: list[str] = []
+    out.append(
+        f"CV Improver bench: L = {c['latency_s']:g} s, N = {c['n']}, {c['clients']} clients, "
+        f"{c['cores']} cores, worker nice +{c['worker_nice']}, render processes {c['render_processes']}"
+    )
+    others = _num(_get(figures, "cpu.other_processes_cores"))
+    if others is not None and others >= 0.15:
+        out.append(
+            f"WARNING: processes outside the bench used {others:.2f} cores on average during the load phase "
+            "(tests running alongside?): the figures are pessimistic; run again on a quiet machine."
+        )
+    out.append("")
+    out.append(
+        _table(
+            ["target", "measured", "wanted", "result"],
+            [[t.name, t.shown, t.wanted, "PASS" if t.passed else "MISS"] for t in targets],
+        )
+    )
+
+    single, load, cpu = figures.get("single", {}), figures.get("load", {}), figures.get("cpu", {})
+    out.append("")
+    out.append("Latency and throughput")
+    out.append(
+        _table(
+            ["figure", "p50", "p90", "p99", "max"],
+            [
+                [
+                    "single: end to end (s)",
+                    *(_f(_get(single, f"e2e_s.{k}"), "{:.3f}") for k in ("p50", "p90", "p99", "max")),
+                ],
+                ["single: POST (ms)", *(_f(_get(single, f"post_ms.{k}")) for k in ("p50", "p90", "p99", "max"))],
+                [
+                    "load: end to end (s)",
+                    *(_f(_get(load, f"e2e_s.{k}"), "{:.3f}") for k in ("p50", "p90", "p99", "max")),
+                ],
+                ["load: POST (ms)", *(_f(_get(load, f"post_ms.{k}")) for k in ("p50", "p90", "p99", "max"))],
+            ],
+        )
+    )
+    out.append(
+        f"load: {load.get('completed', 0)} completed, {load.get('failed', 0)} failed; makespan "
+        f"{_f(load.get('makespan_s'), '{:.2f}', ' s')}, {_f(load.get('throughput_per_s'), '{:.2f}')} runs/s"
+    )
+
+    out.append("")
+    out.append("CPU over the load phase (user + system seconds; t_cpu counts worker, API and Temporal)")
+    seconds = cpu.get("seconds", {})
+    rows: list[list[str]] = []
+    for name, value in seconds.items():
+        used = _num(value)
+        rows.append([name, _f(used, "{:.2f}"), _f(None if used is None else used / c["n"] * 1000, "{:.1f}")])
+    out.append(_table(["process", "CPU s", "ms per run"], rows))
+    out.append(
+        f"t_cpu {_f(cpu.get('t_cpu_s'), '{:.3f}', ' s')} per run; ideal = max(L + t_cpu, N x t_cpu / cores) = "
+        f"{_f(cpu.get('ideal_s'), '{:.2f}', ' s')}; "
+        f"makespan / ideal {_f(cpu.get('makespan_over_ideal'), '{:.2f}', ' x')}; "
+        f"machine busy {_f(cpu.get('machine_busy_percent'), '{:.0f}', '%')}, of which other processes "
+        f"{_f(cpu.get('other_processes_cpu_s'), '{:.1f}', ' CPU s')}"
+    )
+    out.append(
+        f"with PostgreSQL and Redis counted too: t_cpu {_f(cpu.get('t_cpu_with_datastores_s'), '{:.3f}', ' s')}, "
+        f"makespan / ideal {_f(cpu.get('makespan_over_ideal_with_datastores'), '{:.2f}', ' x')}"
+    )
+
+    render = _get(figures, "render.load") or {}
+    out.append("")
+    out.append("Workflow histories")
+    out.append(
+        f"single runs: render_ms p50 {_f(_get(figures, 'render.single.render_ms.p50'), '{:.0f}', ' ms')}, "
+        f"p99 {_f(_get(figures, 'render.single.render_ms.p99'), '{:.0f}', ' ms')}; "
+        f"LLM calls per run {_f(_get(figures, 'llm.calls_per_run'), '{:.2f}')}"
+    )
+    out.append(
+        f"load runs: render_ms p50 {_f(_get(render, 'render_ms.p50'), '{:.0f}', ' ms')}, p99 "
+        f"{_f(_get(render, 'render_ms.p99'), '{:.0f}', ' ms')} "
+        f"({_f(_get(render, 'render_pages.p50'), '{:.0f}')} pages); "
+        f"history {_f(_get(render, 'history_bytes.p50'), '{:.0f}', ' bytes')} p50 "
+        f"({_f(_get(render, 'history_events.p50'), '{:.0f}')} events, JSON "
+        f"{_f(_get(render, 'history_json_bytes.p50'), '{:.0f}', ' bytes')}); DESIGN: ~99 KB with content payloads"
+    )
+    for label, key in (("single runs", "render.single"), ("load", "render.load")):
+        steps = _get(figures, f"{key}.steps") or {}
+        if not steps:
+            continue
+        out.append(f"where a run's time goes ({label}; ms, p50 / p99)")
+        out.append(
+            _table(
+                ["step", "queued p50", "queued p99", "running p50", "running p99"],
+                [
+                    [
+                        name,
+                        _f(_get(s, "schedule_to_start_ms.p50")),
+                        _f(_get(s, "schedule_to_start_ms.p99")),
+                        _f(_get(s, "start_to_close_ms.p50")),
+                        _f(_get(s, "start_to_close_ms.p99")),
+                    ]
+                    for name, s in steps.items()
+                ],
+            )
+        )
+
+    rss = figures.get("rss_mb", {})
+    out.append("")
+    out.append("Peak RSS (MB, sampled every 0.2 s)")
+    phases = [p for p in ("single", "load") if p in rss]
+    names = sorted({name for p in phases for name in rss[p]})
+    out.append(_table(["process", *phases], [[n, *(_f(rss[p].get(n), "{:.0f}") for p in phases)] for n in names]))
+    out.append("")
+    out.append("Priorities: " + c.get("priorities", ""))
+    return "\n".join(out)

@@ -1,0 +1,426 @@
+"""`make bench`: what the system adds on top of the physical floor of a run (LLM latency + CPU).
+
+1. Starts its own stack, each part a separate process as in production (bench/stack.py).
+2. Phase 1, one client: 2 warm-up runs, then `--single-runs` runs one after the other, POST to the `end` event.
+3. Phase 2, load: `--n` improvements from `--clients` concurrent clients (POST, follow the events, repeat),
+   with the CPU time of every process measured over the phase and RSS sampled every 0.2 s.
+4. Reads the workflow histories: the render activity's own time, history size, queueing vs running per step.
+5. Prints each figure next to its target and writes them all to bench/results/latest.json.
+
+Exit code 0 even when a target is missed (it is a measurement); 1 if runs failed; 2 if the stack did not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import psutil
+
+from bench.client import BENCH_PLAN, BenchUser, RunResult, create_users, grant_bench_plan, run_load, run_sequential
+from bench.history import analyse, read_histories
+from bench.procs import Group, Monitor, kill_leftovers, tail
+from bench.report import MB, evaluate_targets, render_report, targets_json
+from bench.stack import ROOT, TASK_QUEUE, Stack, StackConfig, StackError
+from bench.stats import summary
+from devstack.services import DevStackError
+
+BENCH_DIR = Path(__file__).resolve().parent
+CV_PATH = BENCH_DIR / "cv-2-pages.md"
+JOB_PATH = ROOT / "samples" / "job-senior-backend.txt"
+RESULTS_PATH = BENCH_DIR / "results" / "latest.json"
+LOG_DIR = ROOT / ".dev" / "bench-logs"
+WARMUP_RUNS = 2
+
+EXIT_OK, EXIT_RUNS_FAILED, EXIT_STACK_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+T = TypeVar("T")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=2.0, help="latency L of the fake LLM, seconds (2.0)")
+    parser.add_argument("--n", type=int, default=200, help="improvements in the load phase (200)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients in the load phase (50)")
+    parser.add_argument("--single-runs", type=int, default=10, help="measured one-at-a-time runs (10)")
+    parser.add_argument("--keep-logs", action="store_true", help=f"keep the child processes' logs in {LOG_DIR}")
+    parser.add_argument(
+        "--worker-nice", type=int, default=5, help="niceness added to the worker process (5; 0 to compare)"
+    )
+    parser.add_argument(
+        "--render-processes", type=int, default=None, help="RENDER_PROCESSES for the worker (default: its own)"
+    )
+    parser.add_argument("--run-timeout", type=float, default=300.0, help="seconds one run may take (300)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each phase, wait up to this many seconds for other processes to leave the CPU (0)",
+    )
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.clients < 1 or args.single_runs < 1 or args.latency < 0 or args.worker_nice < 0:
+        parser.error("--n, --clients and --single-runs must be at least 1; --latency and --worker-nice >= 0")
+    return args
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def target_body() -> dict[str, Any]:
+    return {
+        "position": "Senior Backend Engineer",
+        "industry": "Fintech",
+        "experience_level": "6+",
+        "job_description": JOB_PATH.read_text(),
+        "output_language": "en",
+        "theme": "classic",
+        "paper": "A4",
+    }
+
+
+async def guarded(stack: Stack, work: Awaitable[T]) -> T:
+    """Await `work`, but stop at once with the reason if a process of the stack dies meanwhile."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=0.5)
+        if done:
+            return task.result()
+        dead = stack.stopped_unexpectedly()
+        if dead:
+            task.cancel()
+            raise StackError("a process of the stack died during the bench:\n" + "\n".join(dead))
+
+
+async def others_cores(monitor: Monitor, seconds: float = 1.0) -> float:
+    """Cores' worth of CPU used over `seconds` by processes that are not part of the bench."""
+    start = monitor.mark()
+    await asyncio.sleep(seconds)
+    end = monitor.mark()
+    ours = sum(Monitor.cpu_between(start, end).values())
+    return max(0.0, end.machine_busy - start.machine_busy - ours) / max(1e-6, end.at - start.at)
+
+
+async def wait_quiet(monitor: Monitor, max_wait: float, threshold: float = 0.2) -> float:
+    """Measure what other processes use; wait (up to `max_wait` s) until it is under `threshold` cores."""
+    deadline = time.monotonic() + max_wait
+    others = await others_cores(monitor)
+    if others >= threshold and max_wait > 0:
+        say(f"  other processes use {others:.2f} cores; waiting up to {max_wait:.0f} s for a quiet machine ...")
+        while others >= threshold and time.monotonic() < deadline:
+            others = await others_cores(monitor, 2.0)
+    if others >= threshold:
+        say(f"  warning: other processes use {others:.2f} cores of {cores()}; the figures will suffer")
+    return others
+
+
+async def count_llm_calls(llm_url: str) -> int | None:
+    """Chat completions the fake LLM answered (it records every request)."""
+    base = llm_url.removesuffix("/v1")
+    try:
+        async with httpx.AsyncClient(timeout=30.0) as http:
+            response = await http.get(f"{base}/_control/requests")
+            response.raise_for_status()
+            return sum(1 for r in response.json() if str(r.get("path", "")).endswith("chat/completions"))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+
+
+def run_figures(results: list[RunResult]) -> dict[str, Any]:
+    ok = [r for r in results if r.completed]
+    return {
+        "runs": len(results),
+        "completed": len(ok),
+        "failed": len(results) - len(ok),
+        "e2e_s": summary([r.e2e_s for r in ok if r.e2e_s is not None]),
+        "post_ms": summary([r.post_ms for r in results if r.post_ms is not None], 1),
+    }
+
+
+def failures(results: list[RunResult]) -> list[dict[str, Any]]:
+    return [
+        {"phase": r.phase, "index": r.index, "workflow_id": r.workflow_id, "stage": r.stage, "error": r.error}
+        for r in results
+        if not r.completed
+    ]
+
+
+def rss_figures(peaks: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    wanted = ("worker", "worker_main", "worker_pss", "api", "temporal", "llm_fake", "bench_client", "redis")
+    return {
+        phase: {name: round(values[name] / MB, 1) for name in wanted if name in values}
+        for phase, values in peaks.items()
+        if phase in ("single", "load")
+    }
+
+
+async def bench(args: argparse.Namespace) -> int:
+    main_task = asyncio.current_task()
+    if main_task is not None:  # SIGTERM stops the bench as Ctrl-C does: the stack is stopped in order
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    if LOG_DIR.exists():
+        shutil.rmtree(LOG_DIR)
+    LOG_DIR.mkdir(parents=True)
+    latency = float(args.latency)
+    cv_data = CV_PATH.read_bytes()
+    target = target_body()
+    stack = Stack(
+        StackConfig(
+            latency=latency, log_dir=LOG_DIR, worker_nice=args.worker_nice, render_processes=args.render_processes
+        ),
+        say=say,
+    )
+    monitor: Monitor | None = None
+    http: httpx.AsyncClient | None = None
+    code = EXIT_STACK_FAILED
+    try:
+        say(f"Starting the stack (logs in {LOG_DIR}) ...")
+        t0 = time.perf_counter()
+        try:
+            await stack.start()
+        except (StackError, DevStackError) as exc:
+            say(f"the stack did not start: {exc}")
+            return EXIT_STACK_FAILED
+        except Exception as exc:
+            say(f"the stack did not start: {type(exc).__name__}: {exc}")
+            return EXIT_STACK_FAILED
+        startup_s = time.perf_counter() - t0
+        for name, description in stack.descriptions.items():
+            say(f"  {name:9} {description}")
+        say(f"  stack up in {startup_s:.1f} s")
+        assert stack.worker is not None and stack.api is not None and stack.llm is not None
+        assert stack.temporal is not None and stack.temporal.pid is not None
+
+        groups = [
+            Group("worker", stack.worker.pid, children=True),
+            Group("api", stack.api.pid, children=True),
+            Group("temporal", stack.temporal.pid, children=True),
+            Group("llm_fake", stack.llm.pid, children=True),
+            Group("bench_client", os.getpid()),
+        ]
+        if stack.postgres_pid:
+            groups.append(Group("postgres", stack.postgres_pid, children=True))
+        if stack.redis_pid:
+            groups.append(Group("redis", stack.redis_pid))
+        monitor = Monitor(groups)
+        monitor.start()
+
+        http = httpx.AsyncClient(
+            base_url=stack.api_url,
+            timeout=httpx.Timeout(60.0),
+            limits=httpx.Limits(max_connections=args.clients + 10, max_keepalive_connections=args.clients + 10),
+        )
+        say(f"Creating {args.clients} users (plan '{BENCH_PLAN}') and uploading {CV_PATH.name} ...")
+        users: list[BenchUser] = await guarded(stack, create_users(http, args.clients, CV_PATH.name, cv_data))
+        await grant_bench_plan(stack.database_url, [u.email for u in users])
+
+        quiet_before_single = await wait_quiet(monitor, args.wait_quiet)
+        monitor.set_phase("single")
+        say(f"Phase 1: {WARMUP_RUNS} warm-up runs, then {args.single_runs} runs one after the other ...")
+        warmup = await guarded(
+            stack, run_sequential(http, users[0], target, WARMUP_RUNS, phase="warmup", timeout=args.run_timeout)
+        )
+        if not any(r.completed for r in warmup):
+            say("the warm-up runs failed; stopping here:")
+            for failure in failures(warmup):
+                say(f"  {failure}")
+            say(f"worker log tail:\n{tail(stack.worker.log_path)}")
+            code = EXIT_RUNS_FAILED
+            return code
+        single = await guarded(
+            stack,
+            run_sequential(http, users[0], target, args.single_runs, phase="single", timeout=args.run_timeout),
+        )
+        say(f"  single runs: {sum(r.completed for r in single)}/{len(single)} completed")
+
+        say(f"Phase 2: {args.n} improvements from {args.clients} concurrent clients ...")
+        quiet_before_load = await wait_quiet(monitor, args.wait_quiet)
+        monitor.set_phase("load")
+        mark_start = monitor.mark()
+        load = await guarded(
+            stack, run_load(http, users, target, n=args.n, clients=args.clients, timeout=args.run_timeout)
+        )
+        mark_end = monitor.mark()
+        monitor.set_phase("after")
+        completed = [r for r in load if r.completed]
+        say(f"  load runs: {len(completed)}/{len(load)} completed")
+
+        say("Reading the workflow histories ...")
+        temporal = await stack.temporal_client()
+        single_history = analyse(await read_histories(temporal, [r.workflow_id for r in single if r.workflow_id]))
+        load_history = analyse(await read_histories(temporal, [r.workflow_id for r in load if r.workflow_id]))
+        llm_calls = await count_llm_calls(stack.llm_url)
+        runs_started = sum(1 for r in [*warmup, *single, *load] if r.workflow_id)
+
+        # -- figures
+        n = args.n
+        starts = [r.post_start for r in load]
+        ends = [r.end for r in load if r.end is not None]
+        makespan = max(ends) - min(starts) if ends and starts else None
+        used = Monitor.cpu_between(mark_start, mark_end)
+        worker_pid = stack.worker.pid
+        worker_main = mark_end.per_pid["worker"].get(worker_pid, 0.0)
+        worker_main -= mark_start.per_pid["worker"].get(worker_pid, 0.0)
+        seconds = {
+            "worker_main": worker_main,
+            "worker_children": used.get("worker", 0.0) - worker_main,
+            "api": used.get("api", 0.0),
+            "temporal": used.get("temporal", 0.0),
+            "llm_fake (not counted)": used.get("llm_fake", 0.0),
+            "bench_client (not counted)": used.get("bench_client", 0.0),
+            "postgres (not counted)": used.get("postgres", 0.0),
+            "redis (not counted)": used.get("redis", 0.0),
+        }
+        machine_busy = mark_end.machine_busy - mark_start.machine_busy
+        machine_total = mark_end.machine_total - mark_start.machine_total
+        phase_wall = mark_end.at - mark_start.at
+        others_cpu = max(0.0, machine_busy - sum(used.values()))
+        counted = used.get("worker", 0.0) + used.get("api", 0.0) + used.get("temporal", 0.0)
+        with_datastores = counted + used.get("postgres", 0.0) + used.get("redis", 0.0)
+        n_cores = cores()
+        t_cpu = counted / n
+        t_cpu_ds = with_datastores / n
+        ideal = max(latency + t_cpu, n * t_cpu / n_cores)
+        ideal_ds = max(latency + t_cpu_ds, n * t_cpu_ds / n_cores)
+        render_processes = args.render_processes or int(os.environ.get("RENDER_PROCESSES") or n_cores)
+        priorities = (
+            f"worker started at nice +{args.worker_nice} (os.nice in the child), so the API (nice 0) keeps "
+            "answering while renders saturate the cores; Temporal, the fake LLM and PostgreSQL at their defaults"
+            if args.worker_nice
+            else "every process at nice 0 (--worker-nice 0)"
+        )
+        figures: dict[str, Any] = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {
+                "cores": n_cores,
+                "cpu": cpu_model(),
+                "memory_mb": round(psutil.virtual_memory().total / MB),
+                "python": platform.python_version(),
+                "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            },
+            "config": {
+                "latency_s": latency,
+                "n": n,
+                "clients": args.clients,
+                "single_runs": args.single_runs,
+                "warmup_runs": WARMUP_RUNS,
+                "cores": n_cores,
+                "worker_nice": args.worker_nice,
+                "render_processes": render_processes,
+                "task_queue": TASK_QUEUE,
+                "cv": CV_PATH.name,
+                "cv_bytes": len(cv_data),
+                "job_description": JOB_PATH.name,
+                "target": {k: v for k, v in target.items() if k != "job_description"},
+                "stack": stack.descriptions,
+                "stack_startup_s": round(startup_s, 2),
+                "priorities": priorities,
+            },
+            "warmup": {**run_figures(warmup), "e2e_each_s": [r.e2e_s and round(r.e2e_s, 3) for r in warmup]},
+            "single": {**run_figures(single), "e2e_each_s": [r.e2e_s and round(r.e2e_s, 3) for r in single]},
+            "load": {
+                **run_figures(load),
+                "makespan_s": None if makespan is None else round(makespan, 3),
+                "throughput_per_s": None if not makespan else round(len(completed) / makespan, 3),
+                "failures": failures(load)[:50],
+            },
+            "cpu": {
+                "seconds": {k: round(v, 3) for k, v in seconds.items()},
+                "t_cpu_s": round(t_cpu, 4),
+                "ideal_s": round(ideal, 3),
+                "makespan_over_ideal": None if makespan is None else round(makespan / ideal, 3),
+                "t_cpu_with_datastores_s": round(t_cpu_ds, 4),
+                "ideal_with_datastores_s": round(ideal_ds, 3),
+                "makespan_over_ideal_with_datastores": None if makespan is None else round(makespan / ideal_ds, 3),
+                "machine_busy_percent": round(100.0 * machine_busy / machine_total, 1) if machine_total else None,
+                "machine_busy_cpu_s": round(machine_busy, 2),
+                "other_processes_cpu_s": round(others_cpu, 2),
+                "other_processes_cores": round(others_cpu / phase_wall, 2),
+                "other_processes_cores_before_single": round(quiet_before_single, 2),
+                "other_processes_cores_before_load": round(quiet_before_load, 2),
+                "monitor_thread_cpu_s": round(monitor.thread_cpu_s, 2),
+                "phase_wall_s": round(phase_wall, 3),
+            },
+            "llm": {
+                "calls": llm_calls,
+                "runs_started": runs_started,
+                "calls_per_run": None if llm_calls is None else round(llm_calls / max(1, runs_started), 3),
+            },
+            "render": {"single": single_history, "load": load_history},
+            "rss_mb": rss_figures(monitor.peaks()),
+            "monitor_samples": monitor.samples,
+        }
+        targets = evaluate_targets(figures)
+        figures["targets"] = targets_json(targets)
+        RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS_PATH.write_text(json.dumps(figures, indent=2) + "\n")
+        say("")
+        say(render_report(figures, targets))
+        say("")
+        say(f"figures written to {RESULTS_PATH}")
+        all_runs = [*warmup, *single, *load]
+        code = EXIT_OK if all(r.completed for r in all_runs) else EXIT_RUNS_FAILED
+        if code != EXIT_OK:
+            say(f"{sum(not r.completed for r in all_runs)} runs did not complete; first failures:")
+            for failure in failures(all_runs)[:10]:
+                say(f"  {failure}")
+        return code
+    except StackError as exc:
+        say(str(exc))
+        return EXIT_STACK_FAILED
+    finally:
+        if http is not None:
+            await http.aclose()
+        seen = monitor.processes_seen() if monitor is not None else {}
+        if monitor is not None:
+            monitor.stop()
+        say("Stopping the stack ...")
+        stack.stop()
+        started_here = {"worker", "api", "temporal", "llm_fake"}
+        kill_leftovers({p: t for name, pids in seen.items() if name in started_here for p, t in pids.items()}, say)
+        if args.keep_logs or code != EXIT_OK:
+            say(f"logs kept in {LOG_DIR}")
+        else:
+            shutil.rmtree(LOG_DIR, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return asyncio.run(bench(args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        say("interrupted; the stack was stopped")
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

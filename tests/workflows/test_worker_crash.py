@@ -1,0 +1,81 @@
+"""A worker killed with SIGKILL in the middle of the rewrite: the run completes once, with one quota unit and
+one PDF, after a new worker takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.testing import WorkflowEnvironment
+
+from models.settings import Settings
+from tests.conftest import ROOT, SAMPLES, open_stack
+from tests.fakes.openai_server import FakeOpenAI, Reply
+
+QUEUE = "cv-improver-crash"
+
+
+def _start_worker(settings: Settings, address: str, llm_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "TEMPORAL_ADDRESS": address,
+        "TEMPORAL_TASK_QUEUE": QUEUE,
+        "OPENAI_API_KEY": "sk-crash-test",
+        "OPENAI_BASE_URL": llm_url,
+        "RENDER_PROCESSES": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+async def test_worker_killed_during_rewrite_completes_once(
+    temporal_env: WorkflowEnvironment, base_settings: Settings, tmp_path: Path
+) -> None:
+    settings = base_settings.model_copy(update={"temporal_task_queue": QUEUE})
+    address = temporal_env.client.service_client.config.target_host
+    log = tmp_path / "worker.log"
+    with FakeOpenAI() as llm:
+        llm.script(Reply.slow(60))  # the first attempt hangs until its worker dies
+        async with open_stack(temporal_env, settings, worker=False) as stack:
+            headers = await stack.user()
+            cv = await stack.upload(headers, "cv.md", (SAMPLES / "jane-doe-cv.md").read_bytes())
+            worker = _start_worker(settings, address, llm.base_url, log)
+            try:
+                r = await stack.http.post(
+                    f"/cvs/{cv['id']}/improvements", headers=headers, json={"position": "Backend Engineer"}
+                )
+                assert r.status_code == 202, r.text
+                iid = r.json()["improvement_id"]
+                for _ in range(600):
+                    if any(q.path.endswith("/chat/completions") for q in llm.requests):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the rewrite never reached the LLM:\n" + log.read_text()[-3000:])
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(10)
+                worker = _start_worker(settings, address, llm.base_url, log)
+                result = await stack.wait_finished(headers, iid, timeout=120)
+            finally:
+                worker.terminate()
+                worker.wait(30)
+            assert result["stage"] == "completed", (result, log.read_text()[-3000:])
+            assert len([q for q in llm.requests if q.path.endswith("/chat/completions")]) == 2
+
+    engine = create_async_engine(settings.database_url)
+    async with engine.connect() as conn:
+        usage = (await conn.execute(text("select status from usage where improvement_id = :i"), {"i": iid})).all()
+        pdfs = (await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})).scalar()
+    await engine.dispose()
+    assert [u.status for u in usage] == ["consumed"]
+    assert pdfs == 1
