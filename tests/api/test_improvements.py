@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
+from models.workflow_io import ImprovementProgress
 from tests.conftest import SAMPLES, Stack, open_stack
 from worker import create_worker
 
@@ -217,3 +219,30 @@ async def test_operations_endpoints(stack: Stack) -> None:
     assert {"classic", "modern"} <= themes
     schema = (await stack.http.get("/openapi.json")).json()
     assert "create_improvement" in json.dumps(schema)
+
+
+async def test_operators_can_find_and_read_the_run_in_temporal(stack: Stack) -> None:
+    headers = await stack.user()
+    me = (await stack.http.get("/me", headers=headers)).json()
+    accepted = await _start(stack, headers)
+    await stack.wait_finished(headers, accepted["improvement_id"])
+    handle = stack.client.get_workflow_handle(accepted["workflow_id"])
+    progress = await handle.query("progress", result_type=ImprovementProgress)
+    assert progress.stage == "completed" and progress.percent == 100
+    desc = await handle.describe()
+    attrs = {key.name: value for key, value in ((p.key, p.value) for p in desc.typed_search_attributes)}
+    assert attrs["CvUserId"] == me["id"] and attrs["CvStage"] == "completed" and attrs["CvPlan"] == "free"
+    summary = await desc.static_summary()
+    assert summary is not None and "theme classic" in summary and "Jane" not in summary
+    found = [w.id async for w in stack.client.list_workflows(f"CvUserId = '{me['id']}'")]
+    for _ in range(50):  # visibility is eventually consistent
+        if accepted["workflow_id"] in found:
+            break
+        await asyncio.sleep(0.1)
+        found = [w.id async for w in stack.client.list_workflows(f"CvUserId = '{me['id']}'")]
+    assert found == [accepted["workflow_id"]]
+    history = await handle.fetch_history()
+    summaries = [
+        e.user_metadata.summary for e in history.events if e.HasField("user_metadata") and e.user_metadata.summary.data
+    ]
+    assert len(summaries) >= 7, "each activity carries a readable summary"
