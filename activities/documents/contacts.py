@@ -18,9 +18,7 @@ URL_RE = re.compile(
     re.I,
 )
 _PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d \t().\-/]{5,20}\d(?!\w)")
-_CITY = (
-    r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: (?:[A-ZÀ-ÖØ-Þ][\w'’.\-]*|am|an|de|del|la|le|sur|upon|on|im|da|do|dos|das|di)){0,3}"
-)
+_CITY = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*(?: (?:[A-ZÀ-ÖØ-Þ][\w'’.\-]*|am|an|de|del|la|le|sur|upon|on|im|da|do|dos|das|di)){0,3}"
 _COUNTRIES = (
     "USA|U\\.S\\.A\\.|United States|United Kingdom|England|Scotland|Wales|Ireland|Canada|Mexico|México|Brazil|Brasil|"
     "Argentina|Chile|Colombia|Peru|Perú|Germany|Deutschland|France|Spain|España|Portugal|Poland|Polska|Italy|Italia|"
@@ -185,13 +183,11 @@ def scan_contact_line(line: str, into: Contacts) -> bool:
 
 
 # Labels people put before contact details ("Email: ...", "Tel. ..."); they carry no information of their own.
-_CONTACT_LABELS = frozenset(
-    (
-        "email", "e-mail", "mail", "phone", "tel", "telephone", "mobile", "mob", "cell", "web", "website", "site",
-        "portfolio", "linkedin", "github", "telefon", "handy", "courriel", "téléphone", "correo", "teléfono",
-        "telefone", "telemóvel", "celular", "adres", "strona",
-    )
+_CONTACT_LABELS_TEXT = (
+    "email e-mail mail phone tel telephone mobile mob cell web website site portfolio linkedin github "
+    "telefon handy courriel téléphone correo teléfono telefone telemóvel celular adres strona"
 )
+_CONTACT_LABELS = frozenset(_CONTACT_LABELS_TEXT.split())
 
 
 def _remove_spans(line: str, spans: list[tuple[int, int]]) -> str:

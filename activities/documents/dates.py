@@ -6,27 +6,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
-_MONTH_NAMES: dict[int, tuple[str, ...]] = {
-    1: ("january", "jan", "januar", "jänner", "janvier", "janv", "enero", "ene", "janeiro", "styczeń", "stycznia",
-        "sty"),
-    2: ("february", "feb", "februar", "février", "fevrier", "févr", "fevr", "fév", "fev", "febrero", "fevereiro",
-        "luty", "lutego", "lut"),
-    3: ("march", "mar", "märz", "maerz", "mär", "mars", "marzo", "março", "marco", "marzec", "marca"),
-    4: ("april", "apr", "avril", "avr", "abril", "abr", "kwiecień", "kwietnia", "kwi"),
-    5: ("may", "mai", "mayo", "maio", "maj", "maja"),
-    6: ("june", "jun", "juni", "juin", "junio", "junho", "czerwiec", "czerwca", "cze"),
-    7: ("july", "jul", "juli", "juillet", "juil", "julio", "julho", "lipiec", "lipca", "lip"),
-    8: ("august", "aug", "août", "aout", "agosto", "ago", "sierpień", "sierpnia", "sie"),
-    9: ("september", "sept", "sep", "septembre", "septiembre", "setiembre", "setembro", "set", "wrzesień",
-        "września", "wrz"),
-    10: ("october", "oct", "oktober", "okt", "octobre", "octubre", "outubro", "out", "październik", "października",
-         "paź", "paz"),
-    11: ("november", "nov", "novembre", "noviembre", "novembro", "listopad", "listopada", "lis"),
-    12: ("december", "dec", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dic", "dezembro",
-         "grudzień", "grudnia", "gru"),
+# Month names and abbreviations: English, German, French, Spanish, Portuguese, Polish.
+_MONTH_NAMES: dict[int, str] = {
+    1: "january jan januar jänner janvier janv enero ene janeiro styczeń stycznia sty",
+    2: "february feb februar février fevrier févr fevr fév fev febrero fevereiro luty lutego lut",
+    3: "march mar märz maerz mär mars marzo março marco marzec marca",
+    4: "april apr avril avr abril abr kwiecień kwietnia kwi",
+    5: "may mai mayo maio maj maja",
+    6: "june jun juni juin junio junho czerwiec czerwca cze",
+    7: "july jul juli juillet juil julio julho lipiec lipca lip",
+    8: "august aug août aout agosto ago sierpień sierpnia sie",
+    9: "september sept sep septembre septiembre setiembre setembro set wrzesień września wrz",
+    10: "october oct oktober okt octobre octubre outubro out październik października paź paz",
+    11: "november nov novembre noviembre novembro listopad listopada lis",
+    12: "december dec dezember dez décembre decembre déc diciembre dic dezembro grudzień grudnia gru",
 }
-_MONTHS: dict[str, int] = {name: number for number, names in _MONTH_NAMES.items() for name in names}
+_MONTHS: dict[str, int] = {name: number for number, names in _MONTH_NAMES.items() for name in names.split(" ")}
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _YEAR = r"(?:19|20)\d{2}"
 
@@ -50,6 +47,8 @@ _BOUNDARY_BEFORE = r"(?<![\w.,/])"
 _BOUNDARY_AFTER = r"(?![\w/])"
 
 _DATE_RE = re.compile(_BOUNDARY_BEFORE + _DATE + _BOUNDARY_AFTER, re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class DateSpan:
     """Dates found in a piece of text and where they were: `start` and `end` are ISO strings or None
@@ -78,6 +77,7 @@ def _compile_range() -> re.Pattern[str]:
 
 
 _RANGE_RE = _compile_range()
+_YEAR_HINT = re.compile(_YEAR)
 _SINCE_RE = re.compile(rf"{_BOUNDARY_BEFORE}{_SINCE}(?P<start>{_prefixed(_DATE, 's_')}){_BOUNDARY_AFTER}", re.I)
 
 
@@ -112,8 +112,11 @@ def _iso(groups: dict[str, str | None], prefix: str) -> tuple[str, bool]:
     return g("year") or "", False
 
 
+@lru_cache(maxsize=4096)  # the parser asks about the same header lines several times
 def find_dates(text: str) -> DateSpan | None:
     """The first date range in `text`, else an open range ("since 2020"), else the last single date."""
+    if _YEAR_HINT.search(text) is None:
+        return None  # every date pattern has a year: most lines of a CV are out after this cheap check
     if match := _RANGE_RE.search(text):
         groups = match.groupdict()
         start, _ = _iso(groups, "s_")

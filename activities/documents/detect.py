@@ -6,6 +6,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from enum import StrEnum
 
 from activities.documents.errors import InvalidJsonResume, UnsupportedDocument
@@ -13,26 +14,16 @@ from activities.documents.errors import InvalidJsonResume, UnsupportedDocument
 _ACCEPTED = "Upload your CV as a PDF, DOCX, plain text, Markdown or JSON Resume file."
 
 # Top-level keys only a JSON Resume has (a JSON Resume job description shares "skills" and "meta").
-_RESUME_KEYS = frozenset(
-    {
-        "basics",
-        "work",
-        "volunteer",
-        "education",
-        "awards",
-        "certificates",
-        "publications",
-        "languages",
-        "interests",
-        "references",
-        "projects",
-    }
+_RESUME_KEYS_TEXT = (
+    "basics work volunteer education awards certificates publications languages interests references projects"
 )
+_RESUME_KEYS = frozenset(_RESUME_KEYS_TEXT.split())
 
 _MD_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
 _MD_SETEXT = re.compile(r"^[^\s#>|-][^\n]*\n(?:={3,}|-{3,})[ \t]*$", re.M)
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)[^\n]+?(?<=\S)\1")
-_MD_LINK = re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)")
+# Spans are bounded so that a hostile line cannot make a search quadratic.
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)[^\n]{1,300}?(?<=\S)\1")
+_MD_LINK = re.compile(r"!?\[[^\]\n]{1,500}\]\([^)\s]{1,2000}\)")
 _MD_LIST = re.compile(r"^[ \t]{0,3}[-*+][ \t]+\S", re.M)
 _MD_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -87,7 +78,7 @@ def _detect_zip(data: bytes) -> DocumentKind:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, NotImplementedError, RuntimeError):
         if b"word/document.xml" in data or b"[Content_Types].xml" in data:
             return DocumentKind.DOCX  # a damaged DOCX: reading it reports it as corrupt
         raise UnsupportedDocument("This ZIP archive is damaged and is not a DOCX file. " + _ACCEPTED) from None
@@ -111,9 +102,7 @@ def decode_text(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise UnsupportedDocument(
-            "This file is neither a supported document nor UTF-8 text. " + _ACCEPTED
-        ) from None
+        raise UnsupportedDocument("This file is neither a supported document nor UTF-8 text. " + _ACCEPTED) from None
     if _looks_binary(text):
         raise UnsupportedDocument("This file looks binary, not like a document. " + _ACCEPTED)
     return text
@@ -139,6 +128,8 @@ def _detect_text(text: str) -> DocumentKind:
 def _detect_json(stripped: str) -> DocumentKind:
     try:
         value = json.loads(stripped)
+    except RecursionError:
+        raise UnsupportedDocument("This JSON file is nested too deeply to be a CV.") from None
     except json.JSONDecodeError as exc:
         if stripped.startswith("["):
             return DocumentKind.MARKDOWN if _markdown_score(stripped) >= 2 else DocumentKind.TEXT

@@ -8,6 +8,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
@@ -48,8 +49,8 @@ def read_docx(data: bytes) -> list[SourceLine]:
             return lines
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ElementTree.ParseError):
         raise CorruptDocument(_DAMAGED) from None
-    except (NotImplementedError, RuntimeError):
-        # Unknown compression method or an encrypted archive member.
+    except (zlib.error, ValueError, NotImplementedError, RuntimeError):
+        # Damaged compressed data or offsets, an unknown compression method, an encrypted member.
         raise CorruptDocument(_DAMAGED) from None
 
 

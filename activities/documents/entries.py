@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from activities.documents.contacts import EMAIL_RE, SEPARATORS_RE, URL_RE, is_location
 from activities.documents.dates import DateSpan, find_dates, strip_span
+from activities.documents.normalize import unfinished
 
 BULLET_RE = re.compile(
     r"^(?:[•◦▪▫■□●○◆◇►▸‣⁃∙·✓✔✗➢➤→❖★☆♦]\s*|[-–—*+](?:\s+|(?=[A-ZÀ-Þ]))|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)"
@@ -74,6 +75,19 @@ _AT_RE = re.compile(r"\s+(?:at|@|bei|chez)\s+", re.I)
 class RawEntry:
     head: list[str] = field(default_factory=list)
     bullets: list[str] = field(default_factory=list)
+    dated: bool = False  # a header line carries an entry date
+    notes_only: bool = True  # every header line is only dates, a place or a duration
+    degree: bool = False  # a header line starts with a degree
+
+    def replace_last_head(self, line: str) -> None:
+        self.head.pop()
+        self.add_head(line)
+
+    def add_head(self, line: str) -> None:
+        self.head.append(line)
+        self.dated = self.dated or _has_entry_date(line)
+        self.notes_only = self.notes_only and (_is_date_line(line) or is_location(line) or _is_duration(line))
+        self.degree = self.degree or _starts_with_degree(line)
 
 
 @dataclass(slots=True)
@@ -119,8 +133,11 @@ def _has_entry_date(line: str) -> bool:
         return False
     if span.precise or _is_date_line(line):
         return True
-    before = line[: span.begin].rstrip()
-    return span.stop >= len(line.rstrip(" )")) and (before.endswith(("|", ",", "–", "—", "-", "(")) or "  " in line)
+    # A year closing the line counts, unless it sits in brackets with other words: "(NeurIPS 2023)".
+    at_end = span.stop >= len(line.rstrip(" )]"))
+    opened = line.rfind("(", 0, span.begin)
+    in_words = opened > line.rfind(")", 0, span.begin) and line[opened + 1 : span.begin].strip() != ""
+    return at_end and not in_words
 
 
 def _is_sentence(line: str) -> bool:
@@ -151,13 +168,16 @@ def split_entries(lines: list[str], *, degrees: bool = False) -> list[RawEntry]:
         if current is not None and current.bullets and not blank and _continues(current.bullets[-1], line):
             current.bullets[-1] = f"{current.bullets[-1]} {line}"
             continue
-        second_degree = degrees and current is not None and _starts_with_degree(line)
-        if second_degree and current is not None and any(_starts_with_degree(h) for h in current.head):
+        if current is not None and current.head and not current.bullets and not blank and unfinished(current.head[-1]):
+            current.replace_last_head(f"{current.head[-1]} {line}")
+            blank = False
+            continue
+        if degrees and current is not None and current.degree and _starts_with_degree(line):
             current = None
         if current is None or _starts_entry(current, line, blank):
             current = RawEntry()
             entries.append(current)
-        current.head.append(line)
+        current.add_head(line)
         blank = False
     return entries
 
@@ -172,17 +192,16 @@ def _continues(previous: str, line: str) -> bool:
 
 
 def _starts_entry(current: RawEntry, line: str, blank: bool) -> bool:
-    has_dates = any(_has_entry_date(h) for h in current.head)
     if _is_date_line(line):
-        return has_dates
+        return current.dated
     if is_location(line) or _is_duration(line):
         return False
     if current.bullets:
         return True
     if blank:
         # Dates, places and durations alone are no entry yet: the title after them belongs to them.
-        return not all(_is_date_line(h) or is_location(h) or _is_duration(h) for h in current.head)
-    return has_dates and _has_entry_date(line)
+        return not current.notes_only
+    return current.dated and _has_entry_date(line)
 
 
 def read_header(lines: list[str], *, split_commas: bool = True) -> Header:
@@ -258,15 +277,9 @@ def work_fields(entry: RawEntry) -> WorkFields:
         candidates = [p for p in rest if p is not organisation]
         position = candidates[0] if candidates else None
     leftovers = [p for p in parts if p is not position and p is not organisation]
-    if header.location is not None and _place_in(leftovers, header.location):
-        leftovers = [p for p in leftovers if p != header.location]
+    leftovers = [p for p in leftovers if p != header.location]
     start, end = _range(header.dates)
-    return WorkFields(position, organisation, header.location, header.url, start, end,
-                      leftovers + header.sentences)
-
-
-def _place_in(parts: list[str], place: str) -> bool:
-    return place in parts
+    return WorkFields(position, organisation, header.location, header.url, start, end, leftovers + header.sentences)
 
 
 def _range(span: DateSpan | None) -> tuple[str | None, str | None]:
@@ -321,8 +334,17 @@ def education_fields(entry: RawEntry) -> EducationFields:
     start, end = _range(header.dates)
     if header.dates is not None and not header.dates.is_range:
         start = None  # a single date on a degree is when it was awarded
-    return EducationFields(institution, study_type, area, header.location, header.url, start, end, score,
-                           others + header.sentences + entry.bullets)
+    return EducationFields(
+        institution,
+        study_type,
+        area,
+        header.location,
+        header.url,
+        start,
+        end,
+        score,
+        others + header.sentences + entry.bullets,
+    )
 
 
 @dataclass(slots=True)

@@ -52,8 +52,7 @@ class TooManyPages(DocumentError):
 
     def __init__(self, pages: int, limit: int) -> None:
         super().__init__(
-            f"This PDF has {pages} pages; CVs of up to {limit} pages are accepted. "
-            "Upload a shorter version of your CV."
+            f"This PDF has {pages} pages; CVs of up to {limit} pages are accepted. Upload a shorter version of your CV."
         )
         self.pages = pages
         self.limit = limit

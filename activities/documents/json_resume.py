@@ -37,6 +37,8 @@ def read_json_resume(text: str) -> Resume:
     """The Resume a JSON Resume document describes. Raises InvalidJsonResume naming the first problem."""
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise InvalidJsonResume("This JSON Resume is nested too deeply to be read.") from None
     except json.JSONDecodeError as exc:
         raise InvalidJsonResume(
             f"This file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg.lower()})."

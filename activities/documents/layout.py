@@ -4,8 +4,8 @@ PDF content streams draw text in whatever order their generator liked, so order 
 1. segments (runs of words, cut where the gap is wider than a word space) are grouped into visual rows;
 2. a gutter is a vertical strip that no segment crosses over a run of rows, with text on both sides;
 3. a run with a gutter is either two real columns (read the left one to the end, then the right one) or a
-   narrow column of side notes such as dates and places next to each entry (each block of notes is read right
-   after the line it starts on, so an entry's dates stay with its title).
+   narrow column of side notes such as dates and places on the baselines of the entries, on either side (each
+   block of notes is read with the line it starts on, so an entry's dates stay with its title).
 Coordinates are PDF points with y growing downwards.
 """
 
@@ -124,7 +124,9 @@ def _order(rows: list[Row], min_gutter: float) -> list[Row]:
     lefts = [Row([s for s in row.segments if s.x1 <= middle]) for row in inside]
     rights = [Row([s for s in row.segments if s.x1 > middle]) for row in inside]
     if _is_side_notes(lefts, rights):
-        ordered = _attach_side_notes(lefts, rights)
+        ordered = _attach_side_notes(lefts, rights, notes_first=False)
+    elif _is_side_notes(rights, lefts):
+        ordered = _attach_side_notes(rights, lefts, notes_first=True)
     else:
         ordered = _order([r for r in lefts if r.segments], min_gutter)
         ordered += _order([r for r in rights if r.segments], min_gutter)
@@ -175,50 +177,52 @@ def _has_two_sides(rows: list[Row], gutter: _Gutter) -> bool:
     return len(rows) >= 3 and left >= 2 and right >= 2
 
 
-def _is_side_notes(lefts: list[Row], rights: list[Row]) -> bool:
+def _is_side_notes(main: list[Row], notes: list[Row]) -> bool:
     """Side notes sit on the baselines of the main column; a real second column has its own line grid."""
-    side = [(seg, left) for left, right in zip(lefts, rights, strict=True) for seg in right.segments]
+    side = [(seg, row) for row, note in zip(main, notes, strict=True) for seg in note.segments]
     if not side:
         return False
     aligned = sum(
         1
-        for seg, left in side
-        if any(abs(seg.bottom - other.bottom) <= 0.2 * min(seg.height, other.height) for other in left.segments)
+        for seg, row in side
+        if any(abs(seg.bottom - other.bottom) <= 0.2 * min(seg.height, other.height) for other in row.segments)
     )
     return aligned >= _SIDE_NOTE_ALIGNMENT * len(side)
 
 
-def _close_below(rights: list[Row], index: int) -> bool:
-    """The side note of row `index + 1` continues the block of row `index`."""
-    if index + 1 >= len(rights) or not rights[index + 1].segments or not rights[index].segments:
+def _close_below(notes: list[Row], index: int) -> bool:
+    """The note of row `index + 1` continues the block of row `index`."""
+    if index + 1 >= len(notes) or not notes[index + 1].segments or not notes[index].segments:
         return False
-    below, above = rights[index + 1], rights[index]
+    below, above = notes[index + 1], notes[index]
     return below.top - above.bottom < 0.6 * below.segments[0].height
 
 
-def _single_row_block(rights: list[Row], index: int) -> bool:
-    return not _close_below(rights, index) and not (index > 0 and _close_below(rights, index - 1))
+def _single_row_block(notes: list[Row], index: int) -> bool:
+    return not _close_below(notes, index) and not (index > 0 and _close_below(notes, index - 1))
 
 
-def _attach_side_notes(lefts: list[Row], rights: list[Row]) -> list[Row]:
-    """Main rows in order; each block of side notes right after the main row it starts on."""
+def _attach_side_notes(main: list[Row], notes: list[Row], *, notes_first: bool) -> list[Row]:
+    """Main rows in order, each block of notes with the main row it starts on: after it for notes on the right
+    (dates after a title), before it for notes on the left (a date column in front of the entries). A single
+    note on the row of a main line stays on that row."""
     ordered: list[Row] = []
     index = 0
-    while index < len(lefts):
-        if lefts[index].segments:
-            ordered.append(lefts[index])
-        if rights[index].segments and lefts[index].segments and _single_row_block(rights, index):
-            # A note on the same row and alone (a date after a title) stays on that row.
-            ordered[-1] = Row(lefts[index].segments + rights[index].segments)
-        elif rights[index].segments:
+    while index < len(main):
+        row, note = main[index], notes[index]
+        if note.segments and row.segments and _single_row_block(notes, index):
+            ordered.append(Row(sorted(row.segments + note.segments, key=lambda s: s.x0)))
+        elif note.segments:
             block_end = index + 1
-            while _close_below(rights, block_end - 1):
+            while _close_below(notes, block_end - 1):
                 block_end += 1
-            ordered.extend(rights[index:block_end])
-            for later in range(index + 1, block_end):
-                if lefts[later].segments:
-                    ordered.append(lefts[later])
+            block = notes[index:block_end]
+            head = [row] if row.segments else []
+            rest = [r for r in main[index + 1 : block_end] if r.segments]
+            ordered.extend(block + head + rest if notes_first else head + block + rest)
             index = block_end
             continue
+        elif row.segments:
+            ordered.append(row)
         index += 1
     return ordered

@@ -45,18 +45,27 @@ def clean_inline(text: str) -> str:
     return _HSPACE_RUN.sub(_wide_or_single, text).strip()
 
 
-def split_lines(text: str) -> list[str]:
-    """Every kind of line break becomes one; lines are cleaned; runs of blank lines become one."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = text.replace("\x0c", "\n\n").replace("\x0b", "\n")
-    return [clean_inline(line) for line in text.split("\n")]
+# No CV line is this long; longer ones (a pasted blob, a hostile file) are cut at spaces so that the line-level
+# heuristics downstream stay fast.
+_MAX_LINE = 1000
+
+
+def _short_lines(text: str) -> list[str]:
+    pieces: list[str] = []
+    while len(text) > _MAX_LINE:
+        cut = text.rfind(" ", 0, _MAX_LINE)
+        cut = cut if cut > 0 else _MAX_LINE
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*pieces, text]
 
 
 def tidy_lines(lines: Iterable[SourceLine]) -> list[SourceLine]:
     """Clean every line, keep at most one blank line in a row, none at the start or the end."""
     out: list[SourceLine] = []
     for line in lines:
-        text = clean_inline(line.text)
+        *long_line, text = _short_lines(clean_inline(line.text))
+        out.extend(SourceLine(piece) for piece in long_line)
         if not text:
             if out and out[-1].text:
                 out.append(SourceLine(""))
@@ -69,6 +78,14 @@ def tidy_lines(lines: Iterable[SourceLine]) -> list[SourceLine]:
 
 def lines_to_text(lines: Iterable[SourceLine]) -> str:
     return _BLANKS.sub("\n\n", "\n".join(line.text for line in lines)).strip()
+
+
+_DANGLING = re.compile(r"(?:\s[–—-]|[,&/(]|\s(?:and|of|to|at|in|for|the|und|et|y|de|da|do|i|w|z))$", re.I)
+
+
+def unfinished(line: str) -> bool:
+    """The line stops mid-phrase ("2014 –", "Acme Corp,", "Head of"): a wrapped line goes on after it."""
+    return _DANGLING.search(line.rstrip()) is not None
 
 
 def meaningful_length(text: str) -> int:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from activities.documents.contacts import EMAIL_RE, URL_RE, Contacts, is_location, profile_for, scan_contact_line
+from activities.documents.contacts import URL_RE, Contacts, is_location, profile_for, scan_contact_line
 from activities.documents.dates import find_dates, strip_span
 from activities.documents.entries import (
     RawEntry,
@@ -69,6 +69,8 @@ def parse_lines(lines: Sequence[SourceLine]) -> Resume:
     header, sections = _split_sections(tidy, name_index)
     builder = _Builder()
     builder.read_header(header, name_index)
+    if name_index is not None and name_index >= len(header):
+        builder.read_name_line(tidy[name_index].text)
     for section, title, body in sections:
         builder.read_section(section, title, body)
     return builder.build()
@@ -82,24 +84,34 @@ class _Block:
 
 
 def _find_name(lines: list[SourceLine]) -> int | None:
+    """The name is the first name-like line before any section; failing that (a sidebar first), a name-like
+    line set as a title or in a big font near the top."""
     for index, line in enumerate(lines[:12]):
         if not line.text or _BOILERPLATE.match(line.text.strip(" :")):
             continue
         if section_of(line.text) is not None:
-            return None
-        if is_location(line.text):
-            continue
-        first = re.split(r"\s*(?:\||•|·|–|—|,)\s*|\s{2,}", line.text)[0]
-        if _is_name(first):
+            break
+        if not is_location(line.text) and _is_name(_first_part(line.text)):
+            return index
+    for index, line in enumerate(lines[:25]):
+        if line.heading and section_of(line.text) is None and _is_name(_first_part(line.text)):
             return index
     return None
+
+
+def _first_part(text: str) -> str:
+    return re.split(r"\s*(?:\||•|·|–|—|,)\s*|\s{2,}", text)[0]
 
 
 def _is_name(text: str) -> bool:
     text = text.strip()
     if not text or len(text) > 60 or any(ch.isdigit() or ch in "@/:()" for ch in text):
         return False
-    if all(ch.isalpha() for ch in text) and 2 <= len(text) <= 8 and not any(ch.isupper() or ch.islower() for ch in text):
+    if (
+        all(ch.isalpha() for ch in text)
+        and 2 <= len(text) <= 8
+        and not any(ch.isupper() or ch.islower() for ch in text)
+    ):
         return True  # a name in a script without letter case (Chinese, Japanese, Korean), written without spaces
     words = text.split()
     if not 2 <= len(words) <= 5 or is_title(text) or section_of(text) is not None:
@@ -132,6 +144,8 @@ def _split_sections(
         if section is not None:
             blocks.append(_Block(section, text))
             continue
+        if blocks and index == name_index:
+            continue  # the name, found inside a sidebar section, is read on its own
         if blocks:
             blocks[-1].lines.append(text)
         else:
@@ -196,7 +210,7 @@ class _Builder:
     def _header_line(self, text: str, index: int, name_line: int | None, label_open: bool) -> bool:
         """Take what a header line says; False when it is none of name, label, contact or place."""
         if index == name_line:
-            self._read_name_line(text)
+            self.read_name_line(text)
             return True
         if _BOILERPLATE.match(text.strip(" :")) or text == self.name:
             return True
@@ -215,7 +229,7 @@ class _Builder:
             return True
         return False
 
-    def _read_name_line(self, text: str) -> None:
+    def read_name_line(self, text: str) -> None:
         parts = [p for p in re.split(r"\s*(?:\||•|·|–|—)\s*|\s{2,}", text) if p.strip()]
         if len(parts) == 1 and "," in text and _is_name(text.split(",")[0]):
             parts = [p.strip() for p in text.split(",", 1)]
@@ -283,13 +297,16 @@ class _Builder:
     def _read_contact(self, lines: list[str]) -> None:
         leftovers: list[str] = []
         for line in lines:
-            if line and not scan_contact_line(line, self.contacts) and not is_location(line):
-                leftovers.append(line)
-                continue
-            if line and is_location(line) and not EMAIL_RE.search(line):
+            if not line or scan_contact_line(line, self.contacts):
+                taken = True
+            elif is_location(line):
                 self.contacts.locations.append(line)
-            if leftovers and leftovers[-1]:
-                leftovers.append("")
+                taken = True
+            else:
+                leftovers.append(line)
+                taken = False
+            if taken and leftovers and leftovers[-1]:
+                leftovers.append("")  # lines apart in the CV stay apart in the summary
         if any(leftovers):
             self.summary.append(_paragraphs(leftovers))
 
@@ -562,4 +579,3 @@ def _titled_entries(lines: list[str]) -> list[RawEntry]:
 def _is_date_only(text: str) -> bool:
     span = find_dates(text)
     return span is not None and not strip_span(text, span)
-

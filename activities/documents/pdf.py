@@ -18,25 +18,25 @@ import pypdfium2.raw as pdfium_c
 
 from activities.documents.errors import CorruptDocument, EncryptedDocument, NoTextLayer, TooManyPages
 from activities.documents.layout import Row, Segment, reading_order
-from activities.documents.normalize import SourceLine, clean_inline, meaningful_length
+from activities.documents.normalize import SourceLine, clean_inline, meaningful_length, unfinished
 
 # PDFium is not thread-safe, not even across documents, and extraction runs in worker threads.
 _PDFIUM_LOCK = threading.Lock()
 
 _SOFT_HYPHEN = "\x02"  # what PDFium reports for a hyphen it believes splits a word at the end of a line
 _BULLETS = "•◦▪▫■□●○◆◇►▸‣⁃-–—*·✓✔➢➤→"
+# "3", "Page 3 of 4", "Seite 3/4", "- 3 -": small numbers only, a year on its own line is content.
 _PAGE_NUMBER = re.compile(
-    r"^(?:page|seite|página|pagina|page n°|strona|p\.)?\s*#+\s*(?:(?:of|/|von|de|sur|z|di)\s*#+)?$|^[-–—]\s*#+\s*[-–—]$"
+    r"^(?:page|seite|página|pagina|page n°|strona|p\.)?\s*\d{1,3}\s*(?:(?:of|/|von|de|sur|z|di)\s*\d{1,3})?$"
+    r"|^[-–—]\s*\d{1,3}\s*[-–—]$"
 )
 # Second halves of compounds that keep their hyphen when split across lines ("community-/driven").
-_COMPOUND_TAILS = frozenset(
-    (
-        "based", "driven", "oriented", "focused", "facing", "level", "scale", "end", "time", "term", "first",
-        "native", "aware", "friendly", "specific", "related", "made", "source", "side", "free", "like", "class",
-        "wide", "ready", "led", "owned", "centric", "critical", "intensive", "heavy", "solving", "making",
-        "building", "functional", "disciplinary", "platform", "stack",
-    )
+_COMPOUND_TAILS_TEXT = (
+    "based driven oriented focused facing level scale end time term first native aware friendly specific "
+    "related made source side free like class wide ready led owned centric critical intensive heavy "
+    "solving making building functional disciplinary platform stack"
 )
+_COMPOUND_TAILS = frozenset(_COMPOUND_TAILS_TEXT.split())
 _URI_ACTION = 3  # PDFACTION_URI
 _PROFILE_HOSTS = (
     "linkedin.com/",
@@ -63,16 +63,21 @@ class PdfContent:
     pages: int
 
 
+_Link = tuple[str, float, float]  # url, x and y of the link's centre
+
+
 @dataclass(slots=True)
 class _Page:
     rows: list[Row]
-    links: list[tuple[str, float, float]]  # url, x and y of the link's centre
+    links: list[_Link]
 
 
 def read_pdf(data: bytes, *, max_pages: int) -> PdfContent:
     """Lines of a PDF in reading order. Raises EncryptedDocument, CorruptDocument, TooManyPages, NoTextLayer."""
     with _PDFIUM_LOCK:
-        pages = _read_pages(data, max_pages)
+        raw_pages = _read_pages(data, max_pages)
+    # Layout is plain Python: done outside the lock.
+    pages = [_Page(rows=reading_order(segments), links=links) for segments, links in raw_pages]
     _drop_running_headers(pages)
     body = _body_size(pages)
     lines: list[SourceLine] = []
@@ -83,7 +88,7 @@ def read_pdf(data: bytes, *, max_pages: int) -> PdfContent:
     return PdfContent(lines=lines, pages=len(pages))
 
 
-def _read_pages(data: bytes, max_pages: int) -> list[_Page]:
+def _read_pages(data: bytes, max_pages: int) -> list[tuple[list[Segment], list[_Link]]]:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -108,7 +113,7 @@ def _read_pages(data: bytes, max_pages: int) -> list[_Page]:
         document.close()
 
 
-def _read_page(document: pdfium.PdfDocument, index: int) -> _Page:
+def _read_page(document: pdfium.PdfDocument, index: int) -> tuple[list[Segment], list[_Link]]:
     page = document[index]
     try:
         height = float(page.get_height())
@@ -120,7 +125,7 @@ def _read_page(document: pdfium.PdfDocument, index: int) -> _Page:
         links = _links(document, page, height)
     finally:
         page.close()
-    return _Page(rows=reading_order(segments), links=links)
+    return segments, links
 
 
 def _segments(textpage: pdfium.PdfTextPage, page_height: float) -> list[Segment]:
@@ -128,17 +133,28 @@ def _segments(textpage: pdfium.PdfTextPage, page_height: float) -> list[Segment]
     segments: list[Segment] = []
     rotated: list[str] = []
     rect = pdfium_c.FS_RECTF()
+    rect_ref = ctypes.byref(rect)
     current: Segment | None = None
     pending_space = False
+    # Thousands of calls per page: bind the raw handle and functions once.
+    handle = textpage.raw
+    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    get_box, get_angle, get_size = (
+        pdfium_c.FPDFText_GetLooseCharBox,
+        pdfium_c.FPDFText_GetCharAngle,
+        pdfium_c.FPDFText_GetFontSize,
+    )
     for index in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(textpage, index)
-        if pdfium_c.FPDFText_IsGenerated(textpage, index):
+        code = get_unicode(handle, index)
+        if is_generated(handle, index):
             if code in (0x0A, 0x0D):
                 if current is not None:
                     segments.append(current)
                 current = None
             else:
                 pending_space = True
+            if rotated and rotated[-1] != " ":
+                rotated.append(" ")
             continue
         char = chr(code)
         if code == 0x02:
@@ -149,15 +165,17 @@ def _segments(textpage: pdfium.PdfTextPage, page_height: float) -> list[Segment]
             continue
         if char.isspace() or 0xE000 <= code <= 0xF8FF:
             pending_space = True  # icon glyphs separate fields, like spaces
+            if rotated and rotated[-1] != " ":
+                rotated.append(" ")
             continue
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, rect):
+        if not get_box(handle, index, rect_ref):
             continue
-        if abs(pdfium_c.FPDFText_GetCharAngle(textpage, index)) > 0.1:
+        if abs(get_angle(handle, index)) > 0.1:
             rotated.append(char)
             continue
-        x0, x1 = float(rect.left), float(rect.right)
-        top, bottom = page_height - float(rect.top), page_height - float(rect.bottom)
-        size = float(pdfium_c.FPDFText_GetFontSize(textpage, index))
+        x0, x1 = rect.left, rect.right
+        top, bottom = page_height - rect.top, page_height - rect.bottom
+        size = float(get_size(handle, index))
         if current is not None and _continues(current, x0, top, bottom):
             gap = x0 - current.x1
             if pending_space or gap > 0.15 * (bottom - top):
@@ -186,9 +204,9 @@ def _continues(segment: Segment, x0: float, top: float, bottom: float) -> bool:
     return same_line and -0.5 * height < gap < max(segment.bottom - segment.top, bottom - top)
 
 
-def _links(document: pdfium.PdfDocument, page: pdfium.PdfPage, page_height: float) -> list[tuple[str, float, float]]:
+def _links(document: pdfium.PdfDocument, page: pdfium.PdfPage, page_height: float) -> list[_Link]:
     """Profile links (LinkedIn, GitHub...) behind words such as an icon or a bare user name."""
-    found: list[tuple[str, float, float]] = []
+    found: list[_Link] = []
     position = ctypes.c_int(0)
     link = pdfium_c.FPDF_LINK()
     rect = pdfium_c.FS_RECTF()
@@ -234,8 +252,9 @@ def _drop_running_headers(pages: list[_Page]) -> None:
         drop = set()
         for i in candidates:
             key = _edge_key(page.rows[i].text)
-            if _PAGE_NUMBER.match(key) or (counts[key] >= needed and len(pages) > 1):
-                if number == 0 and i in top_rows and not _PAGE_NUMBER.match(key):
+            page_number = _PAGE_NUMBER.match(clean_inline(page.rows[i].text).lower()) is not None
+            if page_number or (counts[key] >= needed and len(pages) > 1):
+                if number == 0 and i in top_rows and not page_number:
                     continue
                 drop.add(i)
         page.rows = [row for i, row in enumerate(page.rows) if i not in drop]
@@ -315,6 +334,8 @@ def _continues_line(anchor: Row, last: Row, row: Row, line: str) -> bool:
         return False
     if (line.endswith(_SOFT_HYPHEN) or re.search(r"[^\W\d_]-$", line)) and row.text[0].islower():
         return True
+    if unfinished(line) and abs(row.x0 - anchor.x0) < 2 * height:
+        return True  # "MSc Physics, Uni Wien, 2014 –" wrapped before "2019"
     # A hanging indent: the bullet sticks out to the left, wrapped lines start where its text starts.
     return line[0] in _BULLETS and anchor.x0 + 0.3 * height < row.x0 < anchor.x0 + 4 * height
 

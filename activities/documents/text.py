@@ -16,16 +16,17 @@ _MD_SETEXT = re.compile(r"^\s{0,3}(={2,}|-{2,})\s*$")
 _MD_LIST = re.compile(r"^(\s*)(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?")
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _MD_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Spans are bounded so that a hostile line cannot make a substitution quadratic.
+_MD_IMAGE = re.compile(r"!\[([^\]]{0,500})\]\([^)]{0,2000}\)")
+_MD_LINK = re.compile(r"\[([^\]]{1,500})\]\(\s*<?([^)\s>]{1,2000})>?(?:\s+\"[^\"]{0,500}\")?\s*\)")
 _MD_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*(\S+).*$")
-_MD_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+|[^>\s@]+@[^>\s]+)>")
+_MD_AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]{1,2000}|[^>\s@]{1,200}@[^>\s]{1,200})>")
 _MD_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _MD_CODE = re.compile(r"`+([^`]+)`+")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.{1,300}?)(?<=\S)\1")
 _MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])")
-_MD_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_MD_STRIKE = re.compile(r"~~(?=\S)(.{1,300}?)(?<=\S)~~")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 
 
@@ -87,7 +88,7 @@ def read_markdown(text: str) -> list[SourceLine]:
         if item := _MD_LIST.match(body):
             marker = body[item.start() : item.end()].strip()
             prefix = marker if marker[0].isdigit() else "•"
-            lines.append(SourceLine(f"{prefix} {_inline(body[item.end():])}"))
+            lines.append(SourceLine(f"{prefix} {_inline(body[item.end() :])}"))
             item_indent = len(item.group(1))
             continue
         if item_indent is not None and indent > item_indent and lines and lines[-1].text:

@@ -62,10 +62,18 @@ def test_rendercv_work_history(name: str) -> None:
 def test_rendercv_other_sections(name: str) -> None:
     resume = corpus_document(name).resume
     princeton, bogazici = resume.education
-    assert (princeton.institution, princeton.studyType, princeton.area) == ("Princeton University", "PhD", "Computer Science")
+    assert (princeton.institution, princeton.studyType, princeton.area) == (
+        "Princeton University",
+        "PhD",
+        "Computer Science",
+    )
     assert (princeton.startDate, princeton.endDate) == ("2018-09", "2023-05")
     assert "Advisor: Prof. Sanjeev Arora" in princeton.courses
-    assert (bogazici.institution, bogazici.studyType, bogazici.area) == ("Boğaziçi University", "BS", "Computer Engineering")
+    assert (bogazici.institution, bogazici.studyType, bogazici.area) == (
+        "Boğaziçi University",
+        "BS",
+        "Computer Engineering",
+    )
     assert bogazici.score == "3.97/4.00"
     assert [p.name for p in resume.projects] == ["FlashInfer", "NeuralPrune"]
     assert resume.projects[0].description == "Open-source library for high-performance LLM inference kernels"
@@ -78,7 +86,7 @@ def test_rendercv_other_sections(name: str) -> None:
         "Forbes 30 Under 30 in Enterprise Technology",
     ]
     assert resume.awards[0].date == "2024"
-    publications = [p.name for p in resume.publications]
+    publications = [p.name or "" for p in resume.publications]
     assert publications[0] == "Sparse Mixture-of-Experts at Scale: Efficient Routing for Trillion-Parameter Models"
     assert resume.publications[0].releaseDate == "2023-07"
     # Patents and invited talks have no JSON Resume section of their own: they are kept as publications.

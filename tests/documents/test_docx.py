@@ -154,3 +154,38 @@ def test_text_boxes_tabs_breaks_and_hidden_profile_links() -> None:
     assert "Line one of a note\nline two of the note" in doc.text
     assert "LinkedIn (https://www.linkedin.com/in/lena-novak)" in doc.text
     assert [(p.network, p.username) for p in doc.resume.basics.profiles] == [("LinkedIn", "lena-novak")]
+
+
+def test_sidebar_layout_table_with_a_nested_table() -> None:
+    document = Document()
+    layout = document.add_table(rows=1, cols=2)
+    sidebar, main = layout.rows[0].cells
+    sidebar.text = "Contact"
+    sidebar.add_paragraph("li.wei@example.cn")
+    sidebar.add_paragraph("Skills")
+    nested = sidebar.add_table(rows=2, cols=1)
+    nested.cell(0, 0).text = "Rust"
+    nested.cell(1, 0).text = "TypeScript"
+    main.text = "Li Wei"
+    main.paragraphs[0].style = "Title"
+    main.add_paragraph("Experience")
+    main.add_paragraph("Platform Engineer, Lotus Cloud Ltd, 2020 – Present")
+    main.add_paragraph("Ran the Kubernetes fleet", style="List Bullet")
+    doc = extract_document(docx_bytes(document))
+    lines = [line for line in doc.text.split("\n") if line]
+    # Column by column: the whole sidebar (with its nested table, read once) and then the main column.
+    assert lines == [
+        "Contact",
+        "li.wei@example.cn",
+        "Skills",
+        "Rust",
+        "TypeScript",
+        "Li Wei",
+        "Experience",
+        "Platform Engineer, Lotus Cloud Ltd, 2020 – Present",
+        "• Ran the Kubernetes fleet",
+    ]
+    resume = doc.resume
+    assert (resume.basics.name, resume.basics.email) == ("Li Wei", "li.wei@example.cn")
+    assert [s.name for s in resume.skills] == ["Rust", "TypeScript"]
+    assert resume.work[0].name == "Lotus Cloud Ltd"

@@ -53,11 +53,21 @@ def test_date_formats(dates: str, start: str, end: str | None) -> None:
     ("header", "position", "company", "location"),
     [
         ("Senior Engineer at Acme Corp (2019 - 2021)", "Senior Engineer", "Acme Corp", None),
-        ("Acme Corp | Senior Engineer | Berlin, Germany | 01/2019 – 03/2021", "Senior Engineer", "Acme Corp", "Berlin, Germany"),
+        (
+            "Acme Corp | Senior Engineer | Berlin, Germany | 01/2019 – 03/2021",
+            "Senior Engineer",
+            "Acme Corp",
+            "Berlin, Germany",
+        ),
         ("Senior Engineer\nAcme GmbH • Munich, DE\n2019 – 2021", "Senior Engineer", "Acme GmbH", "Munich, DE"),
         ("2019 – 2021\nData Analyst, Foo Ltd", "Data Analyst", "Foo Ltd", None),
         ("Acme Corp, Senior Engineer – Austin, TX  Jan 2019 – Mar 2021", "Senior Engineer", "Acme Corp", "Austin, TX"),
-        ("Werkstudent Softwareentwicklung bei Siemens AG, 2018 – 2019", "Werkstudent Softwareentwicklung", "Siemens AG", None),
+        (
+            "Werkstudent Softwareentwicklung bei Siemens AG, 2018 – 2019",
+            "Werkstudent Softwareentwicklung",
+            "Siemens AG",
+            None,
+        ),
     ],
 )
 def test_work_headers(header: str, position: str, company: str, location: str | None) -> None:
@@ -228,6 +238,16 @@ University of Toronto | 2010 – 2014
     assert education[1].score == "1.3"
 
 
+def test_a_header_wrapped_mid_phrase_is_one_line() -> None:
+    text = "Alex Morgan\nalex@example.com\n\nEducation\nMSc Physics, Universität Wien, 2014 –\n2019\n"
+    text += "BSc Maths,\nTU Graz, 2010 – 2014"
+    education = parse_resume_text(text).education
+    assert [(e.studyType, e.institution, e.startDate, e.endDate) for e in education] == [
+        ("MSc", "Universität Wien", "2014", "2019"),
+        ("BSc", "TU Graz", "2010", "2014"),
+    ]
+
+
 def test_unknown_sections_and_stray_lines_are_kept_in_the_summary() -> None:
     text = """Robin Vale
 robin@example.org
@@ -309,8 +329,14 @@ _TITLES = ["Senior Software Engineer", "Data Analyst", "Product Manager", "Entwi
 _COMPANIES = ["Acme Corp", "Globex GmbH", "Initech Ltd", "Umbrella SA", "Hooli", "Vandelay Industries"]
 _PLACES = ["Berlin, Germany", "Austin, TX", "Lyon, France", "Remote", "São Paulo, Brasil"]
 _DATES = [
-    "Jan 2020 – Present", "2019-2021", "03/2018 - 05/2020", "Sept 2014 – June 2018", "since 2022", "2017",
-    "Mai 2016 – Aug 2019", "2015 – 2016",
+    "Jan 2020 – Present",
+    "2019-2021",
+    "03/2018 - 05/2020",
+    "Sept 2014 – June 2018",
+    "since 2022",
+    "2017",
+    "Mai 2016 – Aug 2019",
+    "2015 – 2016",
 ]
 _BULLETS = ["•", "-", "*", "–", "▪", "1."]
 _SENTENCES = [
@@ -384,7 +410,12 @@ def test_generated_cvs_invent_nothing_and_lose_nothing(seed: int) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["rendercv-classic.pdf", "rendercv-harvard.pdf", "resumematcher-modern-two-column.pdf", "jsonresume-sample.resume.json"],
+    [
+        "rendercv-classic.pdf",
+        "rendercv-harvard.pdf",
+        "resumematcher-modern-two-column.pdf",
+        "jsonresume-sample.resume.json",
+    ],
 )
 def test_real_cv_texts_invent_nothing(name: str) -> None:
     text = corpus_document(name).text

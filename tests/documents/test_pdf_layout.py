@@ -101,7 +101,8 @@ def test_running_headers_footers_and_page_numbers_are_removed() -> None:
     @page {{ size: A5; margin: 60px 40px;
       @top-center {{ content: "Inès Laurent — Consultant" }}
       @bottom-center {{ content: "Page " counter(page) " of " counter(pages) }} }}
-    </style></head><body><h1>Inès Laurent</h1><p>ines.laurent@example.fr</p><h2>Experience</h2>{entries}</body></html>"""
+    </style></head><body><h1>Inès Laurent</h1><p>ines.laurent@example.fr</p>
+    <h2>Experience</h2>{entries}</body></html>"""
     doc = extract_document(html_pdf(html))
     assert doc.pages >= 2
     assert "Page 1 of" not in doc.text and "Page 2 of" not in doc.text
@@ -114,13 +115,16 @@ def test_running_headers_footers_and_page_numbers_are_removed() -> None:
 
 def test_hyphenation_ligatures_and_wrapped_bullets() -> None:
     html = f"""<html lang="en"><head><style>{PAGE_STYLE} body {{ margin: 40px }} ul {{ width: 170px }}</style></head>
-    <body><h1>Kai Tanaka</h1><p>kai@example.jp</p><h2>Experience</h2><p>Engineer, Office Efficiency Labs, 2020 – 2024</p>
-    <ul><li>Co-authored work accepted at top venues, 5% of submis&shy;sions, on community-driven efficient fine-tuning of models</li>
+    <body><h1>Kai Tanaka</h1><p>kai@example.jp</p><h2>Experience</h2>
+    <p>Engineer, Office Efficiency Labs, 2020 – 2024</p>
+    <ul><li>Co-authored work accepted at top venues, 5% of submis&shy;sions, on community-driven efficient
+    fine-tuning of models</li>
     <li>Second item</li></ul></body></html>"""
     doc = extract_document(html_pdf(html))
     bullets = doc.resume.work[0].highlights
     assert bullets == [
-        "Co-authored work accepted at top venues, 5% of submissions, on community-driven efficient fine-tuning of models",
+        "Co-authored work accepted at top venues, 5% of submissions, on community-driven efficient fine-tuning "
+        "of models",
         "Second item",
     ]
     assert "ﬁ" not in doc.text and "ﬃ" not in doc.text
@@ -135,3 +139,71 @@ def test_corpus_pdfs_extract_fast(name: str) -> None:
     started = time.perf_counter()
     extract_document(data)
     assert time.perf_counter() - started < 0.5  # ~40 ms on a 2-core machine; generous for loaded CI
+
+
+def test_a_line_wrapped_mid_phrase_is_joined() -> None:
+    rows = [
+        (40.0, 20.0, "Nadia Haddad"),
+        (40.0, 40.0, "nadia.haddad@example.com"),
+        (40.0, 80.0, "Education"),
+        (40.0, 100.0, "MSc Computer Science, AGH University of Science and Technology, 2014 –"),
+        (40.0, 114.0, "2019"),
+    ]
+    doc = extract_document(positioned_pdf(rows))
+    assert "AGH University of Science and Technology, 2014 – 2019" in doc.text
+    education = doc.resume.education[0]
+    assert (education.institution, education.startDate, education.endDate) == (
+        "AGH University of Science and Technology",
+        "2014",
+        "2019",
+    )
+
+
+def test_rotated_text_is_kept_with_its_spaces() -> None:
+    html = f"""<html><head><style>{PAGE_STYLE} body {{ margin: 40px }}</style></head><body>
+    <h1>Omar Farouk</h1><p>omar@example.com</p>
+    <div style="position:absolute; left:500px; top:300px; transform: rotate(-90deg)">Open to remote work</div>
+    <h2>Experience</h2><p>Engineer, Delta Corp, 2019 – 2022</p><ul><li>Built the routing service</li></ul>
+    </body></html>"""
+    doc = extract_document(html_pdf(html))
+    assert "Open to remote work" in doc.text
+    assert doc.resume.work[0].name == "Delta Corp"
+
+
+def test_extraction_from_many_threads_at_once() -> None:
+    # PDFium is not thread-safe; the API and the worker extract in threads (asyncio.to_thread).
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["rendercv-classic.pdf", "rendercv-harvard.pdf", "resumematcher-modern-two-column.pdf"] * 4
+    blobs = [(CORPUS / name).read_bytes() for name in names]
+    expected = {name: extract_document((CORPUS / name).read_bytes()).text for name in set(names)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        texts = list(pool.map(lambda data: extract_document(data).text, blobs))
+    assert texts == [expected[name] for name in names]
+
+
+def test_a_date_column_on_the_left_stays_with_its_entries() -> None:
+    # moderncv and many LaTeX CVs: dates in a narrow left column, entries on the right.
+    rows = [
+        (40.0, 20.0, "Hugo Lefèvre"),
+        (40.0, 40.0, "hugo.lefevre@example.fr"),
+        (170.0, 80.0, "Experience"),
+        (40.0, 100.0, "2020 – 2024"),
+        (170.0, 100.0, "Site Reliability Engineer, Alpine Cloud SA"),
+        (182.0, 116.0, "• Kept 300 services above 99.95% availability"),
+        (182.0, 132.0, "• Wrote the incident process"),
+        (40.0, 160.0, "2016 – 2020"),
+        (40.0, 176.0, "Lyon, France"),
+        (170.0, 160.0, "Systems Administrator, Rhône Hosting SARL"),
+        (182.0, 176.0, "• Automated backups for 2,000 servers"),
+        (182.0, 192.0, "• Ran the on-call rota"),
+    ]
+    doc = extract_document(positioned_pdf(rows))
+    assert "2020 – 2024  Site Reliability Engineer, Alpine Cloud SA\n• Kept" in doc.text
+    assert "2016 – 2020\nLyon, France\nSystems Administrator, Rhône Hosting SARL\n• Automated" in doc.text
+    work = doc.resume.work
+    assert [(w.position, w.name, w.startDate, w.endDate, w.location) for w in work] == [
+        ("Site Reliability Engineer", "Alpine Cloud SA", "2020", "2024", None),
+        ("Systems Administrator", "Rhône Hosting SARL", "2016", "2020", "Lyon, France"),
+    ]
+    assert [len(w.highlights) for w in work] == [2, 2]

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import struct
+import time
 import zipfile
 import zlib
 
@@ -80,6 +81,7 @@ def test_error_codes() -> None:
 
 def test_a_good_pdf_extracts(cv_pdf: bytes) -> None:
     doc = extract_document(cv_pdf)
+    assert "Kraków, Poland" in doc.text
     assert doc.kind is DocumentKind.PDF
     assert doc.resume.basics.name == "Marta Kowalska"
     assert doc.resume.basics.phone == "+48 600 100 200"
@@ -106,7 +108,10 @@ def test_image_only_pdf_has_no_text_layer() -> None:
 
 
 def test_drawing_only_pdf_has_no_text_layer() -> None:
-    svg = '<svg width="300" height="200"><rect width="300" height="200" fill="#036"/><circle cx="50" cy="50" r="40"/></svg>'
+    svg = (
+        '<svg width="300" height="200"><rect width="300" height="200" fill="#036"/>'
+        '<circle cx="50" cy="50" r="40"/></svg>'
+    )
     _refused(html_pdf(f"<div>{svg}</div>"), NoTextLayer)
 
 
@@ -197,7 +202,9 @@ def test_damaged_zip_that_was_a_docx_is_corrupt() -> None:
 
 
 def test_docx_with_broken_xml_is_corrupt() -> None:
-    _refused(zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document><w:body>"}), CorruptDocument)
+    _refused(
+        zip_bytes({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document><w:body>"}), CorruptDocument
+    )
 
 
 def test_docx_with_a_dtd_is_refused() -> None:
@@ -226,9 +233,7 @@ def test_docx_zip_bombs_are_refused() -> None:
 def test_json_resume_against_the_schema() -> None:
     exc = _refused(json.dumps({"basics": {"name": "Marta"}, "work": "oops"}).encode(), InvalidJsonResume)
     assert "$.work" in exc.message and "must be a list" in exc.message
-    exc = _refused(
-        json.dumps({"work": [{"name": "Vistula", "startDate": "March 2019"}]}).encode(), InvalidJsonResume
-    )
+    exc = _refused(json.dumps({"work": [{"name": "Vistula", "startDate": "March 2019"}]}).encode(), InvalidJsonResume)
     assert "$.work[0].startDate" in exc.message and "2020-06" in exc.message
     assert "March 2019" not in exc.message  # the message never quotes the CV
     exc = _refused(json.dumps({"basics": {"profiles": {"network": "x"}}}).encode(), InvalidJsonResume)
@@ -245,3 +250,11 @@ def test_json_that_is_not_a_resume_is_unsupported() -> None:
 
 def test_json_resume_with_no_content_is_empty() -> None:
     _refused(b'{"basics": {"name": "Marta"}}', EmptyDocument)
+
+
+def test_hostile_inputs_are_refused_or_read_quickly() -> None:
+    _refused(b'{"basics":' * 50_000, UnsupportedDocument)
+    for payload in ("**a " * 20_000, "[a](" * 20_000, "1 " * 50_000, "x" * 300_000):
+        started = time.perf_counter()
+        extract_document(("Marta Kowalska\n" + payload).encode())
+        assert time.perf_counter() - started < 5

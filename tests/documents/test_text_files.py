@@ -50,7 +50,10 @@ def test_plain_text_resume() -> None:
         ("Product Designer", "Glovo", "2018-03", "2020-12"),
     ]
     # The indented line continues the item above it.
-    assert resume.work[0].highlights[0] == "Led the redesign of the rider app, raising conversion by 12% across all markets"
+    assert (
+        resume.work[0].highlights[0]
+        == "Led the redesign of the rider app, raising conversion by 12% across all markets"
+    )
     education = resume.education[0]
     assert (education.studyType, education.area, education.institution) == (
         "Grado",
@@ -63,8 +66,8 @@ def test_plain_text_resume() -> None:
 
 
 def test_odd_whitespace_is_normalised() -> None:
-    data = "Ola\t\r \xa0Nordmann\nSoftware\u00a0Engineer at\u2003Equinor,\u200b 2019 – 2022\n\n\n\nﬁnance and eﬃciency".encode()
-    doc = extract_document(data)
+    text = "Ola\t\r \xa0Nordmann\nSoftware\u00a0Engineer at\u2003Equinor,\u200b 2019 – 2022\n\n\n\nﬁnance and eﬃciency"
+    doc = extract_document(text.encode())
     assert doc.text == "Ola\nNordmann\nSoftware Engineer at Equinor, 2019 – 2022\n\nfinance and efficiency"
 
 
