@@ -85,18 +85,20 @@ class CvPipelineActivities:
         self._renderer = renderer
         self._max_pages = max_pages
 
-    async def _enter(self, improvement_id: uuid.UUID, stage: Stage) -> None:
+    async def _enter(self, improvement_id: uuid.UUID, stage: Stage) -> Improvement:
+        """Record the stage and return the row, in one round trip."""
         percent = STAGE_PERCENT[stage]
         async with self._sessions.begin() as session:
-            result = await session.execute(
+            row = await session.scalar(
                 update(Improvement)
                 .where(Improvement.id == improvement_id)
                 .values(stage=stage.value, percent=percent)
-                .returning(Improvement.id)
+                .returning(Improvement)
             )
-            if result.first() is None:
-                raise _gone(improvement_id)
+        if row is None:
+            raise _gone(improvement_id)
         await self._progress.publish(improvement_id, ProgressEvent(stage.value, percent))
+        return row
 
     async def _load(self, improvement_id: uuid.UUID) -> Improvement:
         async with self._sessions() as session:
@@ -122,8 +124,7 @@ class CvPipelineActivities:
     @activity.defn
     async def extract_cv(self, data: ImprovementRef) -> ExtractionSummary:
         """Snapshot the CV's structured content into the improvement; parse the file only if never parsed."""
-        await self._enter(data.improvement_id, Stage.EXTRACTING)
-        row = await self._load(data.improvement_id)
+        row = await self._enter(data.improvement_id, Stage.EXTRACTING)
         async with self._sessions() as session:
             cv = await session.get(Cv, row.cv_id)
             if cv is None:
@@ -143,8 +144,7 @@ class CvPipelineActivities:
 
     @activity.defn
     async def rewrite_cv(self, data: ImprovementRef) -> RewriteSummary:
-        await self._enter(data.improvement_id, Stage.REWRITING)
-        row = await self._load(data.improvement_id)
+        row = await self._enter(data.improvement_id, Stage.REWRITING)
         original = Resume.model_validate(row.original_resume or {})
         target = ImprovementTarget.model_validate(row.target)
         async with _heartbeating():
@@ -159,8 +159,7 @@ class CvPipelineActivities:
 
     @activity.defn
     async def verify_rewrite(self, data: ImprovementRef) -> VerificationSummary:
-        await self._enter(data.improvement_id, Stage.VERIFYING)
-        row = await self._load(data.improvement_id)
+        row = await self._enter(data.improvement_id, Stage.VERIFYING)
         original = Resume.model_validate(row.original_resume or {})
         draft = RewriteResult(
             resume=Resume.model_validate(row.result_resume or {}),
@@ -178,8 +177,7 @@ class CvPipelineActivities:
 
     @activity.defn
     async def score_cv(self, data: ImprovementRef) -> ScoreSummary:
-        await self._enter(data.improvement_id, Stage.SCORING)
-        row = await self._load(data.improvement_id)
+        row = await self._enter(data.improvement_id, Stage.SCORING)
         target = ImprovementTarget.model_validate(row.target)
         before = score_keywords(
             Resume.model_validate(row.original_resume or {}), target.job_description, position=target.position
@@ -193,8 +191,9 @@ class CvPipelineActivities:
     @activity.defn
     async def render_pdf(self, data: RenderInput) -> RenderSummary:
         if data.report_progress:
-            await self._enter(data.improvement_id, Stage.RENDERING)
-        row = await self._load(data.improvement_id)
+            row = await self._enter(data.improvement_id, Stage.RENDERING)
+        else:
+            row = await self._load(data.improvement_id)
         resume = Resume.model_validate(row.result_resume or row.original_resume or {})
         try:
             rendered = await self._renderer.render(
