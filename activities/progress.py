@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -37,16 +40,37 @@ class ProgressBus:
         except (RedisError, OSError) as exc:
             log.warning("progress publish failed: %s", type(exc).__name__)
 
-    async def subscribe(self, improvement_id: uuid.UUID, *, poll_seconds: float) -> AsyncGenerator[ProgressEvent | None, None]:
-        """Yields events as they come, and None every `poll_seconds` without one (time to re-read the row)."""
+    @asynccontextmanager
+    async def subscription(
+        self, improvement_id: uuid.UUID, *, poll_seconds: float
+    ) -> AsyncIterator[AsyncIterator[ProgressEvent | None]]:
+        """Subscribed before it yields, so nothing published afterwards is missed. The iterator gives events
+        as they come, and None after `poll_seconds` without one; with Redis away it gives only None."""
         pubsub = self._redis.pubsub()
         try:
             await pubsub.subscribe(_channel(improvement_id))
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=poll_seconds)
-                if message is None:
-                    yield None
-                    continue
-                yield ProgressEvent(**json.loads(message["data"]))
+        except (RedisError, OSError) as exc:
+            log.warning("progress subscribe failed: %s", type(exc).__name__)
+            yield _ticks(poll_seconds)
+        else:
+            yield _messages(pubsub, poll_seconds)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _ticks(poll_seconds: float) -> AsyncIterator[ProgressEvent | None]:
+    while True:
+        await asyncio.sleep(poll_seconds)
+        yield None
+
+
+async def _messages(pubsub: PubSub, poll_seconds: float) -> AsyncIterator[ProgressEvent | None]:
+    while True:
+        try:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=poll_seconds)
+        except (RedisError, OSError) as exc:
+            log.warning("progress stream interrupted: %s", type(exc).__name__)
+            await asyncio.sleep(poll_seconds)
+            yield None
+            continue
+        yield None if message is None else ProgressEvent(**json.loads(message["data"]))

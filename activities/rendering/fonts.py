@@ -34,7 +34,7 @@ def _faces(group: str, latin: str, cjk_style: str) -> list[str]:
 
 
 def fonts_css(group: str) -> str:
-    """The font variables the themes use (`var(--font-sans)`, `var(--font-serif)`), and the page margin font."""
+    """The variables the themes use (`var(--font-sans)`, `var(--font-serif)`) and the page margin font."""
     sans = ", ".join([*_faces(group, "DejaVu Sans", "Sans"), "sans-serif"])
     # The sans CJK faces back up the serif ones for any glyph those lack.
     serif = ", ".join(

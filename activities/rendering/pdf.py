@@ -1,7 +1,8 @@
 """HTML -> PDF with WeasyPrint, in the calling process, with every URL fetch refused.
 
 WeasyPrint is imported on first use (the import alone costs ~0.4 s). Its font configuration and the
-parsed theme stylesheets are built once per process and reused by every render.
+parsed theme stylesheets are built once per process and reused by every render, so call these from one
+thread per process (PdfRenderer's children do); WeasyPrint holds the GIL anyway.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class RenderedPdf:
 
 @cache
 def _url_fetcher() -> Any:
+    # WeasyPrint 70 wants a URLFetcher instance: a plain function (the older API) fails in urls.fetch.
     from weasyprint import URLFetcher
 
     class RefuseEveryUrl(URLFetcher):  # type: ignore[misc]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,6 +40,9 @@ def _warm_up(ready: Semaphore | None = None) -> None:
     One render per theme, paper sizes alternating, with Greek, Cyrillic and CJK text so that every font face
     a CV can need is loaded here rather than in a user's render.
     """
+    # Ctrl-C reaches the whole process group: the parent decides when children stop (close()), so a
+    # graceful shutdown can still finish the renders in flight.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     resume = Resume(
         basics=Basics(name="Warm Up Ωμέγα Привет 漢字かな", summary="Ready 就绪."),
         work=[Work(name="Example", position="Role", startDate="2020-01", highlights=["One line."])],
@@ -90,11 +94,15 @@ class PdfRenderer:
     async def wait_until_ready(self, timeout: float = 120.0) -> None:
         """Start the children if needed and wait until each has finished warming up."""
         _, ready = self._ensure_pool()
-        for _ in range(self._max_workers):
-            if not await asyncio.to_thread(ready.acquire, True, timeout):
-                raise TimeoutError(f"PDF renderer processes not ready after {timeout:.0f} s")
-        for _ in range(self._max_workers):  # leave the count for a later caller
-            ready.release()
+        acquired = 0
+        try:
+            for _ in range(self._max_workers):
+                if not await asyncio.to_thread(ready.acquire, True, timeout):
+                    raise TimeoutError(f"PDF renderer processes not ready after {timeout:.0f} s")
+                acquired += 1
+        finally:
+            for _ in range(acquired):  # leave the count for a later caller
+                ready.release()
 
     async def render(self, resume: Resume, *, theme: str, paper: PaperSize, language: str) -> RenderedPdf:
         validate_theme(theme)  # here, so a bad name fails fast without a trip to a child

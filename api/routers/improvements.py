@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from activities.errors import NotFound
 from activities.improvements import ImprovementRecord
+from activities.progress import ProgressEvent
 from activities.rendering import UnknownTheme, validate_theme
 from api.deps import CurrentUser, ServicesDep
 from api.problems import Problem
@@ -129,38 +130,29 @@ def _sse(event: str, data: dict[str, object]) -> str:
 
 
 async def _progress_stream(services: Services, user_id: uuid.UUID, improvement_id: uuid.UUID) -> AsyncIterator[str]:
-    """Current state first, then each change, until the run ends. Redis pushes; the row is re-read as a fallback."""
+    """Current state first, then each change, until the run ends. Redis pushes the changes; the row is re-read
+    when nothing arrived for a while (or Redis is away), so a lost message cannot stall the stream."""
     last: tuple[str, int] | None = None
-
-    async def current() -> ImprovementRecord | None:
-        try:
-            return await services.improvements.get(user_id, improvement_id)
-        except NotFound:
-            return None
-
-    events = services.progress.subscribe(improvement_id, poll_seconds=SSE_POLL_SECONDS)
-    try:
+    async with services.progress.subscription(improvement_id, poll_seconds=SSE_POLL_SECONDS) as events:
+        event: ProgressEvent | None = None
         while True:
-            record = await current()
-            if record is None:
-                yield _sse("error", {"code": "not_found", "message": "The improvement was deleted."})
-                return
-            state = (record.stage, record.percent)
-            if state != last:
-                last = state
-                payload: dict[str, object] = {"stage": record.stage, "percent": record.percent}
-                if record.error_code:
-                    payload |= {"error_code": record.error_code, "error_message": record.error_message}
+            if event is None:
+                try:
+                    record = await services.improvements.get(user_id, improvement_id)
+                except NotFound:
+                    yield _sse("error", {"code": "not_found", "message": "The improvement was deleted."})
+                    return
+                event = ProgressEvent(record.stage, record.percent, record.error_code, record.error_message)
+            if (event.stage, event.percent) != last:
+                last = (event.stage, event.percent)
+                payload: dict[str, object] = {"stage": event.stage, "percent": event.percent}
+                if event.error_code:
+                    payload |= {"error_code": event.error_code, "error_message": event.error_message}
                 yield _sse("progress", payload)
-            if record.finished:
-                yield _sse("end", {"stage": record.stage})
+            if Stage(event.stage).terminal:
+                yield _sse("end", {"stage": event.stage})
                 return
-            try:
-                await anext(events)
-            except Exception:  # Redis away: keep streaming by polling the row.
-                await asyncio.sleep(SSE_POLL_SECONDS)
-    finally:
-        await events.aclose()
+            event = await anext(events)
 
 
 @router.get("/improvements/{improvement_id}/events", response_class=StreamingResponse)

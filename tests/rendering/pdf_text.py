@@ -13,13 +13,14 @@ from pypdf import PdfReader
 
 
 def squash(text: str) -> str:
-    """Text for containment checks: NFKC, no soft hyphens, no whitespace at all.
+    """Text for containment checks: NFKC, with no whitespace and no hyphens at all.
 
-    The themes never hyphenate, so line breaks are the only thing a PDF adds to a string; removing every
-    space on both sides makes a wrapped highlight compare equal to the original.
+    The themes never hyphenate, but a line may break after a hyphen already in the text ("pg-" / "settle"),
+    and pdftotext then joins the halves without it. Dropping every space and hyphen on both sides makes a
+    wrapped highlight compare equal to the original.
     """
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
-    return re.sub(r"\s+", "", text)
+    text = unicodedata.normalize("NFKC", text)
+    return re.sub(r"[\s\u00ad\u2010-]+", "", text)
 
 
 def missing(expected: list[str], text: str) -> list[str]:

@@ -84,6 +84,7 @@ REALISTIC_CV: dict[str, object] = {
     "volunteer": [
         {
             "organization": "Code Club UK",
+            "url": "https://codeclub.org",
             "position": "Volunteer Mentor",
             "startDate": "2016-01",
             "summary": "Teach programming to children aged 9 to 13 every other Saturday.",
@@ -98,6 +99,7 @@ REALISTIC_CV: dict[str, object] = {
             "startDate": "2011-09",
             "endDate": "2012-09",
             "score": "Distinction",
+            "url": "https://www.manchester.ac.uk/",
             "courses": ["Distributed Systems", "Machine Learning", "Compilers"],
         },
         {
@@ -123,7 +125,12 @@ REALISTIC_CV: dict[str, object] = {
             "date": "2022-05",
             "issuer": "Amazon Web Services",
         },
-        {"name": "Certified Kubernetes Administrator", "date": "2020-02", "issuer": "CNCF"},
+        {
+            "name": "Certified Kubernetes Administrator",
+            "date": "2020-02",
+            "issuer": "CNCF",
+            "url": "https://www.cncf.io/certification/cka/",
+        },
     ],
     "publications": [
         {
@@ -161,6 +168,8 @@ REALISTIC_CV: dict[str, object] = {
             "highlights": ["Used in production by four fintech companies.", "1,200 stars on GitHub."],
             "keywords": ["Python", "PostgreSQL"],
             "roles": ["Maintainer"],
+            "entity": "Open source",
+            "type": "library",
         }
     ],
 }

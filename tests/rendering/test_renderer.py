@@ -94,6 +94,17 @@ async def test_a_child_dying_mid_render_fails_that_render(realistic_resume: Resu
         assert again.pages == 2
 
 
+async def test_ctrl_c_leaves_the_children_to_the_parent(realistic_resume: Resume) -> None:
+    """SIGINT reaches the whole process group; the worker's graceful shutdown still needs its renderers."""
+    async with PdfRenderer(max_workers=1) as renderer:
+        await renderer.wait_until_ready()
+        (child,) = _children_of(renderer)
+        os.kill(child, signal.SIGINT)
+        result = await renderer.render(realistic_resume, theme="classic", paper=PaperSize.A4, language="en")
+        assert result.pages == 2
+        assert _children_of(renderer) == {child}
+
+
 def _children_of(renderer: PdfRenderer) -> set[int]:
     """The renderer's child processes (a white-box look, to kill one the way the OOM killer would)."""
     pool = renderer._pool
