@@ -89,7 +89,7 @@ class CvPipelineActivities:
         """Record the stage and return the row, in one round trip."""
         percent = STAGE_PERCENT[stage]
         async with self._sessions.begin() as session:
-            row = await session.scalar(
+            row: Improvement | None = await session.scalar(
                 update(Improvement)
                 .where(Improvement.id == improvement_id)
                 .values(stage=stage.value, percent=percent)

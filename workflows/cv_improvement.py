@@ -10,16 +10,6 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, is_cancelled_exception
 
-from models.improvement import STAGE_PERCENT, Stage
-from models.workflow_io import (
-    CV_IMPROVEMENT_WORKFLOW,
-    FailureInput,
-    ImprovementInput,
-    ImprovementProgress,
-    ImprovementRef,
-    RenderInput,
-    ReserveQuotaInput,
-)
 from workflows.retry_policies import (
     LLM_HEARTBEAT,
     LLM_RETRY,
@@ -29,10 +19,22 @@ from workflows.retry_policies import (
     STORAGE_RETRY,
     STORAGE_TIMEOUT,
 )
-from workflows.search_attributes import CV_PLAN, CV_STAGE
 
+# Passed through the sandbox: loaded once per worker, not re-imported for every run (pydantic models are costly
+# to build, and these modules are deterministic).
 with workflow.unsafe.imports_passed_through():
     from activities.pipeline import CvPipelineActivities
+    from models.improvement import STAGE_PERCENT, Stage
+    from models.workflow_io import (
+        CV_IMPROVEMENT_WORKFLOW,
+        FailureInput,
+        ImprovementInput,
+        ImprovementProgress,
+        ImprovementRef,
+        RenderInput,
+        ReserveQuotaInput,
+    )
+    from workflows.search_attributes import CV_PLAN, CV_STAGE
 
 # Error types whose message is written for the user; anything else gets a generic sentence.
 USER_FACING_ERRORS = ("QuotaExhausted", "Document:", "Llm", "UnknownTheme", "ImprovementGone")

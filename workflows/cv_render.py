@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from models.workflow_io import CV_RENDER_WORKFLOW, RenderInput, RenderSummary
 from workflows.retry_policies import RENDER_RETRY, RENDER_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.pipeline import CvPipelineActivities
+    from models.workflow_io import CV_RENDER_WORKFLOW, RenderInput, RenderSummary
 
 
 @workflow.defn(name=CV_RENDER_WORKFLOW)
