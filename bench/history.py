@@ -18,6 +18,7 @@ from models.workflow_io import RenderSummary
 
 RENDER_ACTIVITY = "render_pdf"
 WORKFLOW_TASK = "(workflow task)"
+FIRST_WORKFLOW_TASK = "(first workflow task)"  # where the SDK builds the workflow instance (sandbox imports)
 
 
 @dataclass
@@ -61,6 +62,8 @@ async def read_history(client: Client, workflow_id: str) -> RunHistory:
                 attrs = event.workflow_task_completed_event_attributes
             name, at = scheduled.get(attrs.scheduled_event_id, ("?", _ms(event)))
             start = started.get(attrs.scheduled_event_id, at)
+            if name == WORKFLOW_TASK and WORKFLOW_TASK not in steps and FIRST_WORKFLOW_TASK not in steps:
+                name = FIRST_WORKFLOW_TASK
             steps[name].append((start - at, _ms(event) - start))
             if name == RENDER_ACTIVITY and kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
                 payloads = list(attrs.result.payloads)
@@ -99,7 +102,7 @@ def analyse(histories: Sequence[RunHistory]) -> dict[str, Any]:
             queued[name].extend(q for q, _ in pairs)
             running[name].extend(r for _, r in pairs)
             per_run_total[name].append(sum(q + r for q, r in pairs))
-    order = sorted(running, key=lambda n: (n == WORKFLOW_TASK, n))
+    order = sorted(running, key=lambda n: (n.startswith("("), n))
     return {
         "runs": len(histories),
         "render_ms": summary([r.render_ms for r in renders], 1),

@@ -122,7 +122,7 @@ class Group:
 @dataclass
 class _GroupState:
     group: Group
-    processes: dict[int, psutil.Process] = field(default_factory=dict)
+    members: list[psutil.Process] = field(default_factory=list)
     cpu: dict[int, float] = field(default_factory=dict)  # last seen user+system seconds, per pid
     seen: dict[int, float] = field(default_factory=dict)  # pid -> create_time
 
@@ -135,28 +135,50 @@ class CpuMark:
     per_pid: dict[str, dict[int, float]]
     machine_busy: float
     machine_total: float
+    machine_steal: float  # time the hypervisor gave to other guests: a noisy neighbour
+    monitor_cpu: float
 
 
 MemoryReading = dict[str, float]  # metric name -> bytes
 
 
-class Monitor:
-    """Samples RSS (and CPU time) of process groups every `interval` seconds in a thread; keeps peaks per
-    phase. CPU seconds over a phase are the difference of two `mark()`s, pid by pid, so a child that appears
-    during the phase counts from zero."""
+def _pss(pid: int) -> float | None:
+    """Proportional set size from /proc/PID/smaps_rollup (cheap, unlike a full smaps walk)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return float(line.split()[1]) * 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
-    def __init__(self, groups: Sequence[Group], *, interval: float = 0.2, pss_every: int = 5) -> None:
+
+class Monitor:
+    """Samples RSS and CPU time of process groups every `interval` seconds in a thread and keeps the RSS peaks
+    per phase. Group membership (descendants) is refreshed every `refresh_every` samples with one scan of the
+    process table; PSS of the groups named in `pss_groups` at the same pace. CPU seconds over a phase are the
+    difference of two `mark()`s, pid by pid, so a child that appears during the phase counts from zero."""
+
+    def __init__(
+        self,
+        groups: Sequence[Group],
+        *,
+        interval: float = 0.2,
+        refresh_every: int = 10,
+        pss_groups: Sequence[str] = ("worker",),
+    ) -> None:
         self._states = {g.name: _GroupState(g) for g in groups}
         self._interval = interval
-        self._pss_every = pss_every
+        self._refresh_every = refresh_every
+        self._pss_groups = frozenset(pss_groups)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._phase = "startup"
         self._peaks: dict[str, MemoryReading] = {}
         self._ticks = 0
+        self._thread_cpu = 0.0
         self.samples = 0
-        self.thread_cpu_s = 0.0  # CPU the sampling thread itself used (part of the bench client's)
 
     # -- lifecycle
 
@@ -174,9 +196,14 @@ class Monitor:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self.sample()
-            self.thread_cpu_s = time.thread_time()
+            self._thread_cpu = time.thread_time()
 
     # -- phases and results
+
+    @property
+    def thread_cpu_s(self) -> float:
+        """CPU seconds the sampling thread has used so far (part of the bench client's own CPU)."""
+        return self._thread_cpu
 
     def set_phase(self, phase: str) -> None:
         with self._lock:
@@ -192,14 +219,16 @@ class Monitor:
             return {name: dict(state.seen) for name, state in self._states.items()}
 
     def mark(self) -> CpuMark:
-        """Sample now and return the CPU seconds of every process seen so far."""
-        self.sample()
-        machine = psutil.cpu_times()
-        idle = machine.idle + getattr(machine, "iowait", 0.0)
-        total = sum(machine)
+        """Sample now (with a fresh membership scan) and return the CPU seconds of every process seen so far."""
+        self.sample(refresh=True)
+        machine = psutil.cpu_times()._asdict()
+        idle = machine.get("idle", 0.0) + machine.get("iowait", 0.0)
+        steal = machine.get("steal", 0.0)
+        # guest time is already counted in user time on Linux
+        total = sum(v for k, v in machine.items() if k not in ("guest", "guest_nice"))
         with self._lock:
             per_pid = {name: dict(state.cpu) for name, state in self._states.items()}
-        return CpuMark(time.monotonic(), per_pid, total - idle, total)
+        return CpuMark(time.monotonic(), per_pid, total - idle - steal, total, steal, self._thread_cpu)
 
     @staticmethod
     def cpu_between(start: CpuMark, end: CpuMark) -> dict[str, float]:
@@ -212,48 +241,62 @@ class Monitor:
 
     # -- sampling
 
-    def _members(self, state: _GroupState) -> list[psutil.Process]:
-        root = state.processes.get(state.group.pid)
-        if root is None:
-            root = psutil.Process(state.group.pid)
-            state.processes[root.pid] = root
-        members = [root]
-        if state.group.children:
-            for child in root.children(recursive=True):
-                known = state.processes.get(child.pid)
-                if known is None or known.create_time() != child.create_time():
-                    state.processes[child.pid] = child
-                    known = child
-                members.append(known)
-        return members
+    def _refresh_members(self) -> None:
+        children: dict[int, list[psutil.Process]] = {}
+        for process in psutil.process_iter(["ppid"]):
+            ppid = process.info.get("ppid")
+            if ppid:
+                children.setdefault(int(ppid), []).append(process)
+        for state in self._states.values():
+            try:
+                root = next((m for m in state.members if m.pid == state.group.pid), None) or psutil.Process(
+                    state.group.pid
+                )
+            except psutil.Error:
+                state.members = []
+                continue
+            members = [root]
+            if state.group.children:
+                queue = [root.pid]
+                while queue:
+                    for child in children.get(queue.pop(), []):
+                        members.append(child)
+                        queue.append(child.pid)
+            state.members = members
 
-    def sample(self) -> None:
+    def sample(self, *, refresh: bool = False) -> None:
         with self._lock:
             self._ticks += 1
-            want_pss = self._ticks % self._pss_every == 1
+            periodic = self._ticks % self._refresh_every == 1
+            if refresh or periodic:
+                self._refresh_members()
             reading: MemoryReading = {}
             for name, state in self._states.items():
-                try:
-                    members = self._members(state)
-                except psutil.Error:
-                    continue  # the root is gone (stopping)
-                total = pss = 0.0
-                for process in members:
+                if not state.members:
+                    continue
+                total = pss = largest_child = 0.0
+                want_pss = periodic and name in self._pss_groups
+                for process in state.members:
                     try:
                         with process.oneshot():
                             times = process.cpu_times()
                             rss = float(process.memory_info().rss)
-                            if want_pss and state.group.children:
-                                pss += float(getattr(process.memory_full_info(), "pss", rss))
+                            created = process.create_time()
                     except psutil.Error:
                         continue
                     state.cpu[process.pid] = times.user + times.system
-                    state.seen.setdefault(process.pid, process.create_time())
+                    state.seen.setdefault(process.pid, created)
                     total += rss
+                    if want_pss:
+                        pss += _pss(process.pid) or rss
                     if process.pid == state.group.pid:
                         reading[f"{name}_main"] = rss
+                    else:
+                        largest_child = max(largest_child, rss)
                 reading[name] = total
-                if want_pss and state.group.children:
+                if state.group.children:
+                    reading[f"{name}_largest_child"] = largest_child
+                if want_pss:
                     reading[f"{name}_pss"] = pss
             peaks = self._peaks.setdefault(self._phase, {})
             for metric, value in reading.items():

@@ -128,6 +128,9 @@ def render_report(figures: dict[str, Any], targets: list[Target]) -> str:
         f"{c['cores']} cores, worker nice +{c['worker_nice']}, render processes {c['render_processes']}"
     )
     others = _num(_get(figures, "cpu.other_processes_cores"))
+    steal = _num(_get(figures, "cpu.machine_steal_percent"))
+    if steal is not None and steal >= 5.0:
+        out.append(f"WARNING: the hypervisor took {steal:.0f}% of this machine's CPU time during the load phase.")
     if others is not None and others >= 0.15:
         out.append(
             f"WARNING: processes outside the bench used {others:.2f} cores on average during the load phase "
@@ -158,6 +161,14 @@ def render_report(figures: dict[str, Any], targets: list[Target]) -> str:
                     *(_f(_get(load, f"e2e_s.{k}"), "{:.3f}") for k in ("p50", "p90", "p99", "max")),
                 ],
                 ["load: POST (ms)", *(_f(_get(load, f"post_ms.{k}")) for k in ("p50", "p90", "p99", "max"))],
+                [
+                    "load: POST, first wave (ms)",
+                    *(_f(_get(load, f"post_ms_first_wave.{k}")) for k in ("p50", "p90", "p99", "max")),
+                ],
+                [
+                    "load: POST, after it (ms)",
+                    *(_f(_get(load, f"post_ms_after_first_wave.{k}")) for k in ("p50", "p90", "p99", "max")),
+                ],
             ],
         )
     )
@@ -166,14 +177,34 @@ def render_report(figures: dict[str, Any], targets: list[Target]) -> str:
         f"{_f(load.get('makespan_s'), '{:.2f}', ' s')}, {_f(load.get('throughput_per_s'), '{:.2f}')} runs/s"
     )
 
+    probes = figures.get("probes_ms") or {}
+    if probes:
+        out.append("probes, 1 per second (ms): where a slow POST may wait")
+        out.append(
+            _table(
+                ["probe", "phase", "p50", "p90", "p99", "max", "errors"],
+                [
+                    [
+                        name,
+                        phase,
+                        *(_f(values.get(k)) for k in ("p50", "p90", "p99", "max")),
+                        str(values.get("errors", 0)),
+                    ]
+                    for phase, by_name in probes.items()
+                    for name, values in by_name.items()
+                ],
+            )
+        )
     out.append("")
     out.append("CPU over the load phase (user + system seconds; t_cpu counts worker, API and Temporal)")
     seconds = cpu.get("seconds", {})
+    alone = figures.get("single_cpu_ms_per_run") or {}
     rows: list[list[str]] = []
     for name, value in seconds.items():
         used = _num(value)
-        rows.append([name, _f(used, "{:.2f}"), _f(None if used is None else used / c["n"] * 1000, "{:.1f}")])
-    out.append(_table(["process", "CPU s", "ms per run"], rows))
+        per_run = None if used is None else used / c["n"] * 1000
+        rows.append([name, _f(used, "{:.2f}"), _f(per_run, "{:.1f}"), _f(alone.get(name), "{:.1f}")])
+    out.append(_table(["process", "CPU s", "ms per run", "ms per run, single phase"], rows))
     out.append(
         f"t_cpu {_f(cpu.get('t_cpu_s'), '{:.3f}', ' s')} per run; ideal = max(L + t_cpu, N x t_cpu / cores) = "
         f"{_f(cpu.get('ideal_s'), '{:.2f}', ' s')}; "

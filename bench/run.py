@@ -31,7 +31,8 @@ import psutil
 
 from bench.client import BENCH_PLAN, BenchUser, RunResult, create_users, grant_bench_plan, run_load, run_sequential
 from bench.history import analyse, read_histories
-from bench.procs import Group, Monitor, kill_leftovers, tail
+from bench.probes import Probes
+from bench.procs import CpuMark, Group, Monitor, kill_leftovers, tail
 from bench.report import MB, evaluate_targets, render_report, targets_json
 from bench.stack import ROOT, TASK_QUEUE, Stack, StackConfig, StackError
 from bench.stats import summary
@@ -155,6 +156,22 @@ async def count_llm_calls(llm_url: str) -> int | None:
         return None
 
 
+def cpu_breakdown(start: CpuMark, end: CpuMark, worker_pid: int) -> dict[str, float]:
+    """CPU seconds between two marks, the worker split into its main process and its children."""
+    used = Monitor.cpu_between(start, end)
+    worker_main = end.per_pid["worker"].get(worker_pid, 0.0) - start.per_pid["worker"].get(worker_pid, 0.0)
+    return {
+        "worker_main": worker_main,
+        "worker_children": used.get("worker", 0.0) - worker_main,
+        "api": used.get("api", 0.0),
+        "temporal": used.get("temporal", 0.0),
+        "llm_fake (not counted)": used.get("llm_fake", 0.0),
+        "bench_client (not counted)": used.get("bench_client", 0.0),
+        "postgres (not counted)": used.get("postgres", 0.0),
+        "redis (not counted)": used.get("redis", 0.0),
+    }
+
+
 def run_figures(results: list[RunResult]) -> dict[str, Any]:
     ok = [r for r in results if r.completed]
     return {
@@ -166,6 +183,20 @@ def run_figures(results: list[RunResult]) -> dict[str, Any]:
     }
 
 
+def run_rows(results: list[RunResult]) -> list[dict[str, Any]]:
+    """Each run in short: client, POST latency, end-to-end time, final stage."""
+    return [
+        {
+            "index": r.index,
+            "client": r.client,
+            "post_ms": None if r.post_ms is None else round(r.post_ms, 1),
+            "e2e_s": None if r.e2e_s is None else round(r.e2e_s, 3),
+            "stage": r.stage,
+        }
+        for r in results
+    ]
+
+
 def failures(results: list[RunResult]) -> list[dict[str, Any]]:
     return [
         {"phase": r.phase, "index": r.index, "workflow_id": r.workflow_id, "stage": r.stage, "error": r.error}
@@ -175,7 +206,17 @@ def failures(results: list[RunResult]) -> list[dict[str, Any]]:
 
 
 def rss_figures(peaks: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    wanted = ("worker", "worker_main", "worker_pss", "api", "temporal", "llm_fake", "bench_client", "redis")
+    wanted = (
+        "worker",
+        "worker_main",
+        "worker_largest_child",
+        "worker_pss",
+        "api",
+        "temporal",
+        "llm_fake",
+        "bench_client",
+        "redis",
+    )
     return {
         phase: {name: round(values[name] / MB, 1) for name in wanted if name in values}
         for phase, values in peaks.items()
@@ -256,26 +297,40 @@ async def bench(args: argparse.Namespace) -> int:
             say(f"worker log tail:\n{tail(stack.worker.log_path)}")
             code = EXIT_RUNS_FAILED
             return code
-        single = await guarded(
-            stack,
-            run_sequential(http, users[0], target, args.single_runs, phase="single", timeout=args.run_timeout),
-        )
+        temporal = await stack.temporal_client()
+        single_probes = Probes(stack.api_url, stack.database_url, temporal)
+        await single_probes.start()
+        single_start = monitor.mark()
+        try:
+            single = await guarded(
+                stack,
+                run_sequential(http, users[0], target, args.single_runs, phase="single", timeout=args.run_timeout),
+            )
+        finally:
+            single_end = monitor.mark()
+            await single_probes.stop()
         say(f"  single runs: {sum(r.completed for r in single)}/{len(single)} completed")
 
         say(f"Phase 2: {args.n} improvements from {args.clients} concurrent clients ...")
         quiet_before_load = await wait_quiet(monitor, args.wait_quiet)
         monitor.set_phase("load")
+        probes = Probes(stack.api_url, stack.database_url, temporal)
+        await probes.start()
         mark_start = monitor.mark()
-        load = await guarded(
-            stack, run_load(http, users, target, n=args.n, clients=args.clients, timeout=args.run_timeout)
-        )
-        mark_end = monitor.mark()
+        try:
+            load = await guarded(
+                stack, run_load(http, users, target, n=args.n, clients=args.clients, timeout=args.run_timeout)
+            )
+        finally:
+            mark_end = monitor.mark()
+            await probes.stop()
         monitor.set_phase("after")
         completed = [r for r in load if r.completed]
+        by_start = sorted(load, key=lambda r: r.post_start)
+        first_wave, later = by_start[: args.clients], by_start[args.clients :]
         say(f"  load runs: {len(completed)}/{len(load)} completed")
 
         say("Reading the workflow histories ...")
-        temporal = await stack.temporal_client()
         single_history = analyse(await read_histories(temporal, [r.workflow_id for r in single if r.workflow_id]))
         load_history = analyse(await read_histories(temporal, [r.workflow_id for r in load if r.workflow_id]))
         llm_calls = await count_llm_calls(stack.llm_url)
@@ -287,19 +342,7 @@ async def bench(args: argparse.Namespace) -> int:
         ends = [r.end for r in load if r.end is not None]
         makespan = max(ends) - min(starts) if ends and starts else None
         used = Monitor.cpu_between(mark_start, mark_end)
-        worker_pid = stack.worker.pid
-        worker_main = mark_end.per_pid["worker"].get(worker_pid, 0.0)
-        worker_main -= mark_start.per_pid["worker"].get(worker_pid, 0.0)
-        seconds = {
-            "worker_main": worker_main,
-            "worker_children": used.get("worker", 0.0) - worker_main,
-            "api": used.get("api", 0.0),
-            "temporal": used.get("temporal", 0.0),
-            "llm_fake (not counted)": used.get("llm_fake", 0.0),
-            "bench_client (not counted)": used.get("bench_client", 0.0),
-            "postgres (not counted)": used.get("postgres", 0.0),
-            "redis (not counted)": used.get("redis", 0.0),
-        }
+        seconds = cpu_breakdown(mark_start, mark_end, stack.worker.pid)
         machine_busy = mark_end.machine_busy - mark_start.machine_busy
         machine_total = mark_end.machine_total - mark_start.machine_total
         phase_wall = mark_end.at - mark_start.at
@@ -347,8 +390,15 @@ async def bench(args: argparse.Namespace) -> int:
             },
             "warmup": {**run_figures(warmup), "e2e_each_s": [r.e2e_s and round(r.e2e_s, 3) for r in warmup]},
             "single": {**run_figures(single), "e2e_each_s": [r.e2e_s and round(r.e2e_s, 3) for r in single]},
+            "single_cpu_ms_per_run": {
+                name: round(seconds_used * 1000.0 / args.single_runs, 1)
+                for name, seconds_used in cpu_breakdown(single_start, single_end, stack.worker.pid).items()
+            },
             "load": {
                 **run_figures(load),
+                # The clients start together: their first POSTs arrive as one burst; the rest are spread out.
+                "post_ms_first_wave": summary([r.post_ms for r in first_wave if r.post_ms is not None], 1),
+                "post_ms_after_first_wave": summary([r.post_ms for r in later if r.post_ms is not None], 1),
                 "makespan_s": None if makespan is None else round(makespan, 3),
                 "throughput_per_s": None if not makespan else round(len(completed) / makespan, 3),
                 "failures": failures(load)[:50],
@@ -363,11 +413,16 @@ async def bench(args: argparse.Namespace) -> int:
                 "makespan_over_ideal_with_datastores": None if makespan is None else round(makespan / ideal_ds, 3),
                 "machine_busy_percent": round(100.0 * machine_busy / machine_total, 1) if machine_total else None,
                 "machine_busy_cpu_s": round(machine_busy, 2),
+                "machine_steal_percent": (
+                    round(100.0 * (mark_end.machine_steal - mark_start.machine_steal) / machine_total, 1)
+                    if machine_total
+                    else None
+                ),
                 "other_processes_cpu_s": round(others_cpu, 2),
                 "other_processes_cores": round(others_cpu / phase_wall, 2),
                 "other_processes_cores_before_single": round(quiet_before_single, 2),
                 "other_processes_cores_before_load": round(quiet_before_load, 2),
-                "monitor_thread_cpu_s": round(monitor.thread_cpu_s, 2),
+                "monitor_thread_cpu_s": round(mark_end.monitor_cpu - mark_start.monitor_cpu, 2),
                 "phase_wall_s": round(phase_wall, 3),
             },
             "llm": {
@@ -375,6 +430,8 @@ async def bench(args: argparse.Namespace) -> int:
                 "runs_started": runs_started,
                 "calls_per_run": None if llm_calls is None else round(llm_calls / max(1, runs_started), 3),
             },
+            "probes_ms": {"single": single_probes.figures(), "load": probes.figures()},
+            "runs": {"single": run_rows(single), "load": run_rows(load)},
             "render": {"single": single_history, "load": load_history},
             "rss_mb": rss_figures(monitor.peaks()),
             "monitor_samples": monitor.samples,
