@@ -1,4 +1,5 @@
 # Two commands for a newcomer: `make dev` runs everything, `make test` checks everything.
+# `make bench BENCH_ARGS='--n 20 --clients 10'` passes flags to the benchmark.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -25,6 +26,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 typecheck: install
@@ -34,7 +36,7 @@ test: lint typecheck
 	$(BIN)/pytest -q
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf .dev .pytest_cache .mypy_cache .ruff_cache

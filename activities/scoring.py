@@ -324,9 +324,7 @@ def _segments(text: str) -> Iterator[tuple[str, bool]]:
     under_requirements = False
     for line in text.splitlines():
         heading = _HEADING_RE.match(line)
-        if heading and (
-            heading.group(2) or line.lstrip().startswith("#") or _KNOWN_HEADING_RE.match(heading.group(1))
-        ):
+        if heading and (heading.group(2) or line.lstrip().startswith("#") or _KNOWN_HEADING_RE.match(heading.group(1))):
             under_requirements = bool(_REQUIREMENT_HEADING_RE.search(heading.group(1)))
             yield line, under_requirements
             continue
@@ -427,6 +425,4 @@ def score_keywords(resume: Resume, job_description: str, *, position: str = "") 
         earned += credit * kw.weight
         (matched if credit > 0 else missing).append(kw.display)
     score = round(min(100.0, 100.0 * earned / total), 1)
-    return KeywordScore(
-        score=score, matched=matched[:MAX_LISTED_KEYWORDS], missing=missing[:MAX_LISTED_KEYWORDS]
-    )
+    return KeywordScore(score=score, matched=matched[:MAX_LISTED_KEYWORDS], missing=missing[:MAX_LISTED_KEYWORDS])

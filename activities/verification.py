@@ -293,22 +293,16 @@ def check_text(text: str, scope: Facts, whole: Facts) -> Issue | None:
         words = name.split()
         # "Initech LLC" for the CV's "Initech" is the same employer; "Built Acme Corp" is about "Acme".
         if not any(whole.has_phrase(" ".join(words[i:-1])) for i in range(len(words) - 1)):
-            return Issue(
-                "invented_employer", f"names the organisation {_quote(name)} which is not in your CV"
-            )
+            return Issue("invented_employer", f"names the organisation {_quote(name)} which is not in your CV")
     for m in _ORG_AFTER_TRIGGER_RE.finditer(text):
         name = m.group(1)
         words = [
-            w
-            for w in name.split()
-            if w.lower() not in _NOT_NAMES and w not in ("of", "&") and not _SUFFIX_RE.match(w)
+            w for w in name.split() if w.lower() not in _NOT_NAMES and w not in ("of", "&") and not _SUFFIX_RE.match(w)
         ]
         if not words or all(find_terms(w) for w in words):
             continue
         if not whole.has_phrase(name) and not whole.has_words(" ".join(words)):
-            return Issue(
-                "invented_employer", f"names the organisation {_quote(name)} which is not in your CV"
-            )
+            return Issue("invented_employer", f"names the organisation {_quote(name)} which is not in your CV")
     for m in _TITLE_RE.finditer(text):
         title = m.group(0)
         rest = title.split()[1:]
@@ -318,20 +312,14 @@ def check_text(text: str, scope: Facts, whole: Facts) -> Issue | None:
             return Issue("invented_title", f"adds the title {_quote(title)} which is not in your CV")
     for m in _PROMOTED_RE.finditer(text):
         if not whole.has_phrase(m.group(1)):
-            return Issue(
-                "invented_title", f"adds the title {_quote(m.group(1).strip())} which is not in your CV"
-            )
+            return Issue("invented_title", f"adds the title {_quote(m.group(1).strip())} which is not in your CV")
     for m in _DEGREE_RE.finditer(text):
         degree = m.group(0).replace("’s", "").replace("'s", "")
         if not whole.has_phrase(degree):
-            return Issue(
-                "invented_education", f"adds the degree {_quote(m.group(0))} which is not in your CV"
-            )
+            return Issue("invented_education", f"adds the degree {_quote(m.group(0))} which is not in your CV")
     for m in _SCHOOL_RE.finditer(text):
         if not whole.has_phrase(m.group(1)) and not whole.has_words(m.group(1), frozenset({"of"})):
-            return Issue(
-                "invented_education", f"names the school {_quote(m.group(1))} which is not in your CV"
-            )
+            return Issue("invented_education", f"names the school {_quote(m.group(1))} which is not in your CV")
     for term in find_terms(text):
         if term.key not in whole.term_keys:
             return Issue("invented_skill", f"adds the skill {_quote(term.text)} which your CV does not show")
@@ -450,9 +438,7 @@ _RULES: dict[str, _Rule] = {
         frozenset(),
         {"language": ("fact_changed", "the language"), "fluency": ("fact_changed", "the fluency level")},
     ),
-    "interests": _Rule(
-        "interest", ("name",), frozenset({"keywords"}), {"name": ("fact_changed", "the interest")}
-    ),
+    "interests": _Rule("interest", ("name",), frozenset({"keywords"}), {"name": ("fact_changed", "the interest")}),
     "references": _Rule(
         "reference",
         ("name",),
@@ -530,9 +516,7 @@ class _Verifier:
             elif key == "skills":
                 result[key] = self._skills(_as_list(o), _as_list(n))
             elif key in self.orig:
-                result[key] = copy.deepcopy(
-                    o
-                )  # top-level extras ($schema, meta) are not the engine's to change
+                result[key] = copy.deepcopy(o)  # top-level extras ($schema, meta) are not the engine's to change
             elif not _blank(n):
                 self.flag(key, "section_added", f'adds a "{key}" section that is not in your CV')
         resume = Resume.model_validate(result)
@@ -561,9 +545,7 @@ class _Verifier:
 
     # list sections with entries
 
-    def _align(
-        self, rule: _Rule, o: list[JsonValue], n: list[JsonValue]
-    ) -> list[tuple[int | None, int | None]]:
+    def _align(self, rule: _Rule, o: list[JsonValue], n: list[JsonValue]) -> list[tuple[int | None, int | None]]:
         new_keys = [rule.key(e) for e in n]
         matched: dict[int, int] = {}
         for oi, entry in enumerate(o):
@@ -590,15 +572,11 @@ class _Verifier:
         for oi, ni in pairs:
             if ni is None and oi is not None:
                 label = _entry_label(rule, o[oi])
-                self.flag(
-                    f"{section}/{oi}", "entry_removed", f"removes the {rule.noun}{label}; it was restored"
-                )
+                self.flag(f"{section}/{oi}", "entry_removed", f"removes the {rule.noun}{label}; it was restored")
                 out.append(copy.deepcopy(o[oi]))
             elif oi is None and ni is not None:
                 label = _entry_label(rule, n[ni])
-                self.flag(
-                    f"{section}/{ni}", "entry_added", f"adds a {rule.noun}{label} that is not in your CV"
-                )
+                self.flag(f"{section}/{ni}", "entry_added", f"adds a {rule.noun}{label} that is not in your CV")
                 index_map[ni] = None
             elif oi is not None and ni is not None:
                 index_map[ni] = len(out)

@@ -58,7 +58,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--single-runs", type=int, default=10, help="measured one-at-a-time runs (10)")
     parser.add_argument("--keep-logs", action="store_true", help=f"keep the child processes' logs in {LOG_DIR}")
     parser.add_argument(
-        "--worker-nice", type=int, default=5, help="niceness added to the worker process (5; 0 to compare)"
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="niceness added to the whole worker process (0: only its render processes run at +5, as in production)",
     )
     parser.add_argument(
         "--render-processes", type=int, default=None, help="RENDER_PROCESSES for the worker (default: its own)"
@@ -354,10 +357,10 @@ async def bench(args: argparse.Namespace) -> int:
         t_cpu_ds = with_datastores / n
         ideal = max(latency + t_cpu, n * t_cpu / n_cores)
         ideal_ds = max(latency + t_cpu_ds, n * t_cpu_ds / n_cores)
-        render_processes = args.render_processes or int(os.environ.get("RENDER_PROCESSES") or n_cores)
+        render_processes = args.render_processes or int(os.environ.get("RENDER_PROCESSES") or max(1, n_cores - 1))
         priorities = (
-            f"worker started at nice +{args.worker_nice} (os.nice in the child), so the API (nice 0) keeps "
-            "answering while renders saturate the cores; Temporal, the fake LLM and PostgreSQL at their defaults"
+            f"worker at nice +{args.worker_nice}, its render processes 5 above it (they lower their own priority), "
+            "so the API and the worker's event loop keep answering while renders use the cores"
             if args.worker_nice
             else "every process at nice 0 (--worker-nice 0)"
         )

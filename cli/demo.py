@@ -27,7 +27,14 @@ def main() -> int:
             with CvImproverClient(stack.api_url) as client:
                 client.sign_in(email, "demo-password-1234", register=True)
                 improve_cv(
-                    client, SAMPLE_CV, job, default_position(job), "modern", "A4", "en", OUT,
+                    client,
+                    SAMPLE_CV,
+                    job,
+                    default_position(job),
+                    "modern",
+                    "A4",
+                    "en",
+                    OUT,
                     stack.temporal_ui_url or "http://localhost:8233",
                 )
     except (ApiError, DevStackUnavailableError) as exc:

@@ -475,9 +475,7 @@ class DevStack:
             try:
                 await asyncio.wait_for(process.wait(), CHILD_STOP_TIMEOUT)
             except TimeoutError:
-                _print(
-                    f"the {child.name} did not stop within {CHILD_STOP_TIMEOUT:.0f} s: killing it", err=True
-                )
+                _print(f"the {child.name} did not stop within {CHILD_STOP_TIMEOUT:.0f} s: killing it", err=True)
         # Whatever it left in its process group (e.g. a render pool) goes too.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -610,9 +608,7 @@ def stop_stack(root: Path, *, timeout: float = 60.0) -> int:
     deadline = time.monotonic() + timeout
     while pid_is_alive(info.launcher_pid):
         if time.monotonic() > deadline:
-            _print(
-                f"error: the launcher (pid {info.launcher_pid}) did not stop within {timeout:.0f} s", err=True
-            )
+            _print(f"error: the launcher (pid {info.launcher_pid}) did not stop within {timeout:.0f} s", err=True)
             return 1
         time.sleep(0.2)
     _print(f"dev stack stopped (launcher pid {info.launcher_pid})")

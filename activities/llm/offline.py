@@ -159,8 +159,7 @@ _ABBREVIATIONS = ("etc.", "inc.", "ltd.", "corp.", "co.", "e.g.", "i.e.", "jr.",
 _CURRENT_END_DATES = frozenset({"", "present", "current", "now", "today", "ongoing"})
 
 _METRIC_HINT = (
-    "Tip: if you can, add a number that shows the result (how much, how many, how fast); "
-    "nothing was invented here."
+    "Tip: if you can, add a number that shows the result (how much, how many, how fast); nothing was invented here."
 )
 _VERB_HINT = "Tip: start with a verb that says what you did, such as built, led or improved."
 
@@ -288,11 +287,7 @@ class _BulletRules:
         if form is None or not text.startswith(first):
             return text
         rest = text[len(first) :]
-        if (
-            self.tense == "past"
-            and form.kind in ("base", "third", "gerund")
-            and _safe_to_convert(first, rest)
-        ):
+        if self.tense == "past" and form.kind in ("base", "third", "gerund") and _safe_to_convert(first, rest):
             converted = _verb_in_tense(first, "past")
             if converted:
                 reasons.append(f"Past tense, because this {self.noun} has ended.")
@@ -411,9 +406,7 @@ class _Improver:
 
     def periods(self) -> None:
         # Bullets ending in an abbreviation ("etc.") have no say: their period is not a style.
-        texts = [
-            t for _, items, i in self.bullets if (t := items[i]) and not t.lower().endswith(_ABBREVIATIONS)
-        ]
+        texts = [t for _, items, i in self.bullets if (t := items[i]) and not t.lower().endswith(_ABBREVIATIONS)]
         with_period = sum(_ends_with_period(t) for t in texts)
         use_period = with_period * 2 > len(texts)
         for path, items, i in self.bullets:
@@ -426,9 +419,7 @@ class _Improver:
                 items[i] = text[:-1]
             if items[i] != text:
                 before = self.edits[path].before if path in self.edits else text
-                self.record(
-                    path, before, items[i], ["Made the trailing period match your other bullet points."]
-                )
+                self.record(path, before, items[i], ["Made the trailing period match your other bullet points."])
 
     def skills(self) -> None:
         def relevance(texts: Sequence[str]) -> float:
@@ -446,9 +437,7 @@ class _Improver:
             keywords = _stable_sort(skill.keywords, lambda k: relevance([k]))
             if keywords != skill.keywords:
                 before, skill.keywords = ", ".join(skill.keywords), keywords
-                self.record(
-                    f"skills/{i}/keywords", before, ", ".join(keywords), ["Put the job's keywords first."]
-                )
+                self.record(f"skills/{i}/keywords", before, ", ".join(keywords), ["Put the job's keywords first."])
             if skill.name:
                 reasons: list[str] = []
                 name = _align_text(skill.name, self.targets, reasons)
@@ -548,9 +537,7 @@ def _value_at(resume: Resume, path: str) -> str | None:
 
 
 def _stable_sort(items: list[_T], score: Callable[[_T], float]) -> list[_T]:
-    return [
-        item for _, _, item in sorted(((-score(x), i, x) for i, x in enumerate(items)), key=lambda t: t[:2])
-    ]
+    return [item for _, _, item in sorted(((-score(x), i, x) for i, x in enumerate(items)), key=lambda t: t[:2])]
 
 
 def improve_offline(resume: Resume, target: ImprovementTarget) -> RewriteResult:

@@ -205,9 +205,7 @@ def map_openai_error(exc: openai.OpenAIError) -> ApplicationError:
         return ApplicationError(
             "The AI service sent a malformed answer; the rewrite will be retried.", type=ERROR_UNAVAILABLE
         )
-    return ApplicationError(
-        "The AI service call failed; the rewrite will be retried.", type=ERROR_UNAVAILABLE
-    )
+    return ApplicationError("The AI service call failed; the rewrite will be retried.", type=ERROR_UNAVAILABLE)
 
 
 class _InvalidAnswer(Exception):
@@ -224,9 +222,7 @@ def parse_answer(content: str | None) -> LlmAnswer:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as e:
-        raise _InvalidAnswer(
-            f"the answer is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
-        ) from e
+        raise _InvalidAnswer(f"the answer is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from e
     try:
         return LlmAnswer.model_validate(data)
     except ValidationError as e:
@@ -352,9 +348,7 @@ class OpenAIEngine:
             return None, usage
         choice = completion.choices[0]
         if choice.message.refusal or choice.finish_reason == "content_filter":
-            raise ApplicationError(
-                "The AI model declined to rewrite this CV.", type=ERROR_REFUSED, non_retryable=True
-            )
+            raise ApplicationError("The AI model declined to rewrite this CV.", type=ERROR_REFUSED, non_retryable=True)
         if choice.finish_reason == "length":
             raise ApplicationError(
                 "The AI answer was cut off before it was complete; the CV may be too long for this model.",

@@ -37,7 +37,5 @@ def fonts_css(group: str) -> str:
     """The variables the themes use (`var(--font-sans)`, `var(--font-serif)`) and the page margin font."""
     sans = ", ".join([*_faces(group, "DejaVu Sans", "Sans"), "sans-serif"])
     # The sans CJK faces back up the serif ones for any glyph those lack.
-    serif = ", ".join(
-        [*_faces(group, "DejaVu Serif", "Serif"), *_faces(group, "DejaVu Sans", "Sans"), "serif"]
-    )
+    serif = ", ".join([*_faces(group, "DejaVu Serif", "Serif"), *_faces(group, "DejaVu Sans", "Sans"), "serif"])
     return f":root {{ --font-sans: {sans}; --font-serif: {serif}; }}\n@page {{ font-family: {sans}; }}\n"

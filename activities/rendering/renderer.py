@@ -29,6 +29,9 @@ class _RenderJob:
     language: str
 
 
+RENDER_NICENESS = 5
+
+
 def _render_job(job: _RenderJob) -> RenderedPdf:
     resume = Resume.model_validate(job.resume)
     return render_pdf(resume, theme=job.theme, paper=PaperSize(job.paper), language=job.language)
@@ -43,6 +46,8 @@ def _warm_up(ready: Semaphore | None = None) -> None:
     # Ctrl-C reaches the whole process group: the parent decides when children stop (close()), so a
     # graceful shutdown can still finish the renders in flight.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Renders are batch work: below the worker's event loop, so database steps and heartbeats stay prompt.
+    os.nice(RENDER_NICENESS)
     resume = Resume(
         basics=Basics(name="Warm Up Ωμέγα Привет 漢字かな", summary="Ready 就绪."),
         work=[Work(name="Example", position="Role", startDate="2020-01", highlights=["One line."])],

@@ -47,9 +47,7 @@ def _read_theme(directory: Path) -> ThemeInfo:
 @cache
 def _themes() -> dict[str, ThemeInfo]:
     directories = sorted(
-        d
-        for d in THEMES_DIR.iterdir()
-        if d.is_dir() and not d.name.startswith("_") and (d / "theme.json").is_file()
+        d for d in THEMES_DIR.iterdir() if d.is_dir() and not d.name.startswith("_") and (d / "theme.json").is_file()
     )
     return {d.name: _read_theme(d) for d in directories}
 

@@ -80,7 +80,9 @@ async def get_cv_file(cv_id: uuid.UUID, user: CurrentUser, services: ServicesDep
 async def delete_cv(cv_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> Response:
     await services.cvs.get(user.id, cv_id)
     running = [
-        i.workflow_id for i in await services.improvements.list_for_user(user.id, cv_id=cv_id, limit=100) if not i.finished
+        i.workflow_id
+        for i in await services.improvements.list_for_user(user.id, cv_id=cv_id, limit=100)
+        if not i.finished
     ]
     await cancel_workflows(services, running)
     await services.cvs.delete(user.id, cv_id)

@@ -31,8 +31,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     checks = {"postgres": services.health.postgres(), "redis": services.health.redis(), "temporal": temporal()}
     results = await asyncio.gather(*checks.values(), return_exceptions=True)
     report = {
-        name: ("ok" if r is None else f"failed: {type(r).__name__}")
-        for name, r in zip(checks, results, strict=True)
+        name: ("ok" if r is None else f"failed: {type(r).__name__}") for name, r in zip(checks, results, strict=True)
     }
     ready = all(v == "ok" for v in report.values())
     return JSONResponse(

@@ -153,7 +153,9 @@ async def test_quota_exhausted_with_limit_and_reset_date(stack: Stack) -> None:
     assert body["resets_on"] in body["detail"] and "3" in body["detail"]
 
 
-async def test_quota_is_enforced_by_the_workflow_too(temporal_env: WorkflowEnvironment, base_settings: Settings) -> None:
+async def test_quota_is_enforced_by_the_workflow_too(
+    temporal_env: WorkflowEnvironment, base_settings: Settings
+) -> None:
     """Two runs accepted while one unit is left (no worker yet): the reservation lets exactly one through."""
     settings = base_settings.model_copy(update={"temporal_task_queue": "cv-improver-quota-race"})
     async with open_stack(temporal_env, settings, worker=False) as stack:

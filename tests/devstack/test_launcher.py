@@ -67,9 +67,7 @@ def _stop(launcher: subprocess.Popen[str]) -> None:
         launcher.wait(30)
 
 
-def test_dev_stack_serves_then_ctrl_c_stops_every_part(
-    standin_root: Path, launcher_env: dict[str, str]
-) -> None:
+def test_dev_stack_serves_then_ctrl_c_stops_every_part(standin_root: Path, launcher_env: dict[str, str]) -> None:
     launcher = _launch(standin_root, launcher_env)
     try:
         info = _wait_until_ready(standin_root, launcher)
@@ -105,9 +103,7 @@ def test_dev_stack_serves_then_ctrl_c_stops_every_part(
         assert (standin_root / ".dev" / "logs" / log).is_file()
 
 
-def test_a_child_that_dies_stops_the_stack_with_exit_1(
-    standin_root: Path, launcher_env: dict[str, str]
-) -> None:
+def test_a_child_that_dies_stops_the_stack_with_exit_1(standin_root: Path, launcher_env: dict[str, str]) -> None:
     launcher_env["STANDIN_WORKER_CRASH_AFTER"] = "1.5"
     launcher = _launch(standin_root, launcher_env)
     try:

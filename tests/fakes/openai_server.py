@@ -72,9 +72,7 @@ class Reply:
     ) -> Reply:
         """429 with `Retry-After` (seconds) and/or `retry-after-ms` headers."""
         code = "insufficient_quota" if insufficient_quota else "rate_limit_exceeded"
-        return cls(
-            "rate_limited", retry_after=retry_after, retry_after_ms=retry_after_ms, status=429, code=code
-        )
+        return cls("rate_limited", retry_after=retry_after, retry_after_ms=retry_after_ms, status=429, code=code)
 
     @classmethod
     def server_error(cls, status: int = 500) -> Reply:
@@ -179,9 +177,7 @@ def plausible_rewrite(resume: dict[str, Any]) -> tuple[dict[str, Any], list[dict
         tightened = re.sub(r"\s+", " ", re.sub(r"\s*\([^()]*\)", "", summary)).strip()
         if tightened != summary:
             basics["summary"] = tightened
-            changes.append(
-                _change("basics/summary", summary, tightened, "Removed asides to keep the summary focused.")
-            )
+            changes.append(_change("basics/summary", summary, tightened, "Removed asides to keep the summary focused."))
     for i, work in enumerate(resume.get("work") or []):
         highlights = work.get("highlights") or []
         if not highlights or not isinstance(highlights[0], str):
@@ -228,9 +224,7 @@ def _invent(reply: Reply, resume: dict[str, Any], changes: list[dict[str, Any]])
         else:
             summary = resume.setdefault("basics", {}).get("summary") or ""
             resume["basics"]["summary"] = f"{summary} {reply.text}".strip()
-            changes.append(
-                _change("basics/summary", summary, resume["basics"]["summary"], "Quantifies impact.")
-            )
+            changes.append(_change("basics/summary", summary, resume["basics"]["summary"], "Quantifies impact."))
 
 
 # --- the server ---------------------------------------------------------------------------------------------
@@ -295,9 +289,7 @@ def create_app(state: _State) -> Starlette:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         with state.lock:
-            state.requests.append(
-                RecordedRequest(request.method, request.url.path, dict(request.headers), body)
-            )
+            state.requests.append(RecordedRequest(request.method, request.url.path, dict(request.headers), body))
             reply = state.queue.popleft() if state.queue else Reply.ok()
             latency = state.latency
             completion_id = next(state.ids)

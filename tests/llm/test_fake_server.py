@@ -20,9 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_another_process_can_script_replies_and_read_requests(fake: FakeOpenAI) -> None:
     async with httpx.AsyncClient(base_url=fake.url) as control:
-        r = await control.post(
-            "/_control/script", json={"replies": [Reply.rate_limited(retry_after=2).to_json()]}
-        )
+        r = await control.post("/_control/script", json={"replies": [Reply.rate_limited(retry_after=2).to_json()]})
         assert r.json() == {"queued": 1}
         client = AsyncOpenAI(base_url=fake.base_url, api_key="k", max_retries=0)
         with pytest.raises(RateLimitError) as info:

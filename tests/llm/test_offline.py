@@ -18,9 +18,7 @@ ENDED = {"name": "Initech", "position": "Developer", "startDate": "2016-05", "en
 CURRENT = {"name": "Globex", "position": "Engineer", "startDate": "2020-01"}
 
 
-def run(
-    highlights: list[str], *, role: dict[str, Any] | None = None, jd: str = "", **extra: Any
-) -> RewriteResult:
+def run(highlights: list[str], *, role: dict[str, Any] | None = None, jd: str = "", **extra: Any) -> RewriteResult:
     data: dict[str, Any] = {
         "basics": {"name": "Sam Doe"},
         "work": [{**(role or ENDED), "highlights": highlights}],
@@ -40,8 +38,7 @@ def identity(resume: Resume) -> dict[str, Any]:
     return {
         "basics": {k: v for k, v in data["basics"].items() if k != "summary"},
         "work": [
-            {k: w[k] for k in ("name", "position", "startDate", "endDate", "location", "url")}
-            for w in data["work"]
+            {k: w[k] for k in ("name", "position", "startDate", "endDate", "location", "url")} for w in data["work"]
         ],
         "volunteer": [
             {k: v[k] for k in ("organization", "position", "startDate", "endDate")} for v in data["volunteer"]
@@ -87,9 +84,7 @@ def test_the_sample_keyword_score_does_not_drop() -> None:
     # nothing to align: the score must not drop. The rise from alignment is tested in tests/scoring.
     original, target = sample_resume(), sample_target()
     before = score_keywords(original, target.job_description, position=target.position)
-    after = score_keywords(
-        improve_offline(original, target).resume, target.job_description, position=target.position
-    )
+    after = score_keywords(improve_offline(original, target).resume, target.job_description, position=target.position)
     assert after.score >= before.score
     assert set(before.matched) <= set(after.matched)
 
@@ -352,9 +347,7 @@ def test_every_offline_edit_passes_the_fact_check() -> None:
             ],
         }
     )
-    target = ImprovementTarget(
-        position="Platform Engineer", job_description="Kubernetes, PostgreSQL, JavaScript"
-    )
+    target = ImprovementTarget(position="Platform Engineer", job_description="Kubernetes, PostgreSQL, JavaScript")
     result = improve_offline(original, target)
     assert len(result.changes) >= 6
     checked = verify_rewrite(original, result)

@@ -47,12 +47,8 @@ def test_every_contact_field_of_the_sample_is_masked_and_restored() -> None:
 def test_contact_details_written_in_free_text_are_masked() -> None:
     resume = Resume.model_validate(
         {
-            "basics": {
-                "summary": "Reach me at ada@example.com or +44 20 7946 0958; portfolio github.com/ada."
-            },
-            "work": [
-                {"name": "Globex", "highlights": ["Wrote https://blog.example.org/posts/1 (2,000 readers)"]}
-            ],
+            "basics": {"summary": "Reach me at ada@example.com or +44 20 7946 0958; portfolio github.com/ada."},
+            "work": [{"name": "Globex", "highlights": ["Wrote https://blog.example.org/posts/1 (2,000 readers)"]}],
         }
     )
     masked = mask_contacts(resume)

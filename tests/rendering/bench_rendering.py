@@ -28,13 +28,9 @@ def _ms(values: list[float]) -> str:
 
 def _memory_mib(pid: int) -> str:
     """RSS split into anonymous memory and file pages (fonts, shared between processes), and PSS."""
-    status = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line
-    )
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     rollup = dict(
-        line.split(":", 1)
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
-        if ":" in line
+        line.split(":", 1) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:] if ":" in line
     )
 
     def mib(value: str) -> str:
@@ -71,9 +67,7 @@ async def through_pool(resume: Resume, runs: int) -> None:
                 child: list[float] = []
                 for _ in range(runs):
                     started = time.perf_counter()
-                    result = await renderer.render(
-                        resume, theme=theme.name, paper=PaperSize.A4, language="en"
-                    )
+                    result = await renderer.render(resume, theme=theme.name, paper=PaperSize.A4, language="en")
                     latency.append((time.perf_counter() - started) * 1000)
                     child.append(result.render_ms)
                 print(f"pool x{workers}    {theme.name:8} latency {_ms(latency)}")
@@ -89,10 +83,7 @@ async def through_pool(resume: Resume, runs: int) -> None:
                 )
             )
             elapsed = time.perf_counter() - started
-            print(
-                f"pool x{workers}    throughput {total / elapsed:5.1f} renders/s "
-                f"({total} renders, {elapsed:.1f} s)"
-            )
+            print(f"pool x{workers}    throughput {total / elapsed:5.1f} renders/s ({total} renders, {elapsed:.1f} s)")
             pool = renderer._pool
             if pool is not None:
                 for pid in sorted(p.pid for p in pool._processes.values() if p.pid is not None):

@@ -52,10 +52,7 @@ def pdffonts(pdf: bytes) -> str:
 
 def page_sizes(pdf: bytes) -> list[tuple[int, int]]:
     """Every page's media box in whole PDF points."""
-    return [
-        (round(float(p.mediabox.width)), round(float(p.mediabox.height)))
-        for p in PdfReader(BytesIO(pdf)).pages
-    ]
+    return [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in PdfReader(BytesIO(pdf)).pages]
 
 
 def link_targets(pdf: bytes) -> list[str]:

@@ -39,8 +39,7 @@ REALISTIC_CV: dict[str, object] = {
                 "from 1.2% to 0.05% across 40,000 merchants.",
                 "Migrated 14 services from a shared PostgreSQL cluster to per-service databases without "
                 "downtime, using logical replication and dual writes.",
-                "Introduced contract tests between 9 teams, cutting integration incidents by 60% in two "
-                "quarters.",
+                "Introduced contract tests between 9 teams, cutting integration incidents by 60% in two quarters.",
                 "Mentored six engineers; two were promoted to senior within eighteen months.",
             ],
         },

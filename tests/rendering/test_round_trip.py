@@ -17,9 +17,7 @@ PAGE_POINTS = {PaperSize.A4: (595, 842), PaperSize.LETTER: (612, 792)}
 DATE_KEYS = {"startDate", "endDate", "date", "releaseDate"}
 
 
-@pytest.fixture(
-    scope="module", params=[(t, p) for t in THEMES for p in PaperSize], ids=lambda tp: f"{tp[0]}-{tp[1]}"
-)
+@pytest.fixture(scope="module", params=[(t, p) for t in THEMES for p in PaperSize], ids=lambda tp: f"{tp[0]}-{tp[1]}")
 def rendered(request: pytest.FixtureRequest) -> tuple[str, PaperSize, RenderedPdf]:
     theme, paper = request.param
     resume = Resume.model_validate(REALISTIC_CV)
@@ -102,10 +100,7 @@ def test_only_empty_sections_are_hidden(theme: str) -> None:
     )
     text = pdftotext(render_pdf(resume, theme=theme, paper=PaperSize.A4, language="en").pdf)
     assert (
-        missing(
-            ["Sam Lee", "Experience", "Initech", "Analyst", "Skills", "Excel", "Languages", "Native"], text
-        )
-        == []
+        missing(["Sam Lee", "Experience", "Initech", "Analyst", "Skills", "Excel", "Languages", "Native"], text) == []
     )
     for hidden in (
         "Education",

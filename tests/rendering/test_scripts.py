@@ -50,9 +50,7 @@ def _resume(name: str, position: str, employer: str, highlight: str) -> Resume:
     return Resume.model_validate(
         {
             "basics": {"name": name, "label": position, "summary": highlight},
-            "work": [
-                {"name": employer, "position": position, "startDate": "2019-04", "highlights": [highlight]}
-            ],
+            "work": [{"name": employer, "position": position, "startDate": "2019-04", "highlights": [highlight]}],
         }
     )
 

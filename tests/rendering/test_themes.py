@@ -118,9 +118,7 @@ def test_a_hostile_language_tag_is_not_echoed_into_the_page() -> None:
         (None, "en", ""),
     ],
 )
-def test_dates_are_written_the_way_the_language_writes_them(
-    value: str | None, language: str, printed: str
-) -> None:
+def test_dates_are_written_the_way_the_language_writes_them(value: str | None, language: str, printed: str) -> None:
     assert format_date(value, language) == printed
 
 

@@ -22,9 +22,7 @@ from tests.fakes.corpus import sample_job, sample_job_description, sample_resume
 def cv(*highlights: str, skills: list[str] | None = None, summary: str = "", label: str = "") -> Resume:
     data: dict[str, Any] = {
         "basics": {"name": "Sam Doe", "label": label, "summary": summary},
-        "work": [
-            {"name": "Globex", "position": "Engineer", "startDate": "2020-01", "highlights": list(highlights)}
-        ],
+        "work": [{"name": "Globex", "position": "Engineer", "startDate": "2020-01", "highlights": list(highlights)}],
         "skills": [{"name": "Skills", "keywords": skills or []}],
     }
     return Resume.model_validate(data)
@@ -43,9 +41,7 @@ def test_no_job_description_and_no_position_scores_zero_with_empty_lists() -> No
 
 
 def test_no_job_description_scores_the_position_words() -> None:
-    score = score_keywords(
-        cv("Built web apps", label="Web developer"), "   ", position="Senior Web Developer"
-    )
+    score = score_keywords(cv("Built web apps", label="Web developer"), "   ", position="Senior Web Developer")
     assert score.matched == ["web", "developer"]
     assert score.missing == ["senior"]
     assert 0 < score.score < 100
@@ -55,9 +51,7 @@ def test_no_job_description_scores_the_position_words() -> None:
 
 
 def test_stop_words_and_job_ad_boilerplate_are_not_keywords() -> None:
-    found = keys(
-        "We are looking for a strong candidate to join our team with excellent skills and experience."
-    )
+    found = keys("We are looking for a strong candidate to join our team with excellent skills and experience.")
     assert found == []
 
 
@@ -160,9 +154,7 @@ def test_a_cv_covering_nothing_scores_0() -> None:
 
 
 def test_case_plurals_and_verb_forms_match() -> None:
-    score = score_keywords(
-        cv("designed relational DATABASES", "optimised queries"), "Database design, optimise"
-    )
+    score = score_keywords(cv("designed relational DATABASES", "optimised queries"), "Database design, optimise")
     assert score.score == 100
 
 
@@ -221,6 +213,5 @@ def test_the_sample_cv_against_the_sample_job() -> None:
 def test_scoring_is_deterministic() -> None:
     first = score_keywords(sample_resume(), sample_job_description(), position="Web Developer")
     assert all(
-        score_keywords(sample_resume(), sample_job_description(), position="Web Developer") == first
-        for _ in range(3)
+        score_keywords(sample_resume(), sample_job_description(), position="Web Developer") == first for _ in range(3)
     )

@@ -66,9 +66,7 @@ def check(edit: Callable[[dict[str, Any]], None], *changes: tuple[str, str]) -> 
     data = copy.deepcopy(ORIGINAL)
     edit(data)
     reported = [Change(id=cid, path=path, before=None, after=None, reason="r") for cid, path in changes]
-    return verify_rewrite(
-        original(), RewriteResult(resume=Resume.model_validate(data), changes=reported, engine="t")
-    )
+    return verify_rewrite(original(), RewriteResult(resume=Resume.model_validate(data), changes=reported, engine="t"))
 
 
 def codes(result: VerificationResult) -> list[str]:
@@ -132,8 +130,7 @@ def test_an_invented_percentage_is_reverted_with_a_clear_message() -> None:
         "change_id": "c3",
         "path": "work/0/highlights/1",
         "code": "invented_number",
-        "message": 'Change c3 to work/0/highlights/1 was reverted: it adds the number "40%" which is not in '
-        "your CV.",
+        "message": 'Change c3 to work/0/highlights/1 was reverted: it adds the number "40%" which is not in your CV.',
     }
     assert result.resume.work[0].highlights[1] == "Maintained the billing service"
     assert result.changes == []
@@ -169,9 +166,7 @@ def test_the_summary_may_use_numbers_from_anywhere_in_the_cv() -> None:
     assert result.warnings == []
 
 
-@pytest.mark.parametrize(
-    "text", ["Reduced build time by 30% in 2023", "Since March 2021, reduced build time by 30%"]
-)
+@pytest.mark.parametrize("text", ["Reduced build time by 30% in 2023", "Since March 2021, reduced build time by 30%"])
 def test_an_invented_year_is_an_invented_date(text: str) -> None:
     result = check(setter("work/0/highlights/0", text))
     assert codes(result) == ["invented_date"]
@@ -513,9 +508,7 @@ def test_title_case_nouns_are_not_organisations(text: str) -> None:
     assert check(setter("work/0/highlights/1", text)).warnings == []
 
 
-@pytest.mark.parametrize(
-    "name", ["Vandelay Industries Inc.", "Umbrella GmbH", "Wayne Company", "Globex Acme Corp"]
-)
+@pytest.mark.parametrize("name", ["Vandelay Industries Inc.", "Umbrella GmbH", "Wayne Company", "Globex Acme Corp"])
 def test_legal_entity_names_are_organisations(name: str) -> None:
     result = check(setter("work/0/highlights/1", f"Maintained the billing service of {name}"))
     assert codes(result) == ["invented_employer"]

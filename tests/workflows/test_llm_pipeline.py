@@ -32,7 +32,9 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def llm_stack(temporal_env: WorkflowEnvironment, base_settings: Settings, fake_llm: FakeOpenAI) -> AsyncIterator[Stack]:
+async def llm_stack(
+    temporal_env: WorkflowEnvironment, base_settings: Settings, fake_llm: FakeOpenAI
+) -> AsyncIterator[Stack]:
     settings = base_settings.model_copy(
         update={
             "temporal_task_queue": "cv-improver-llm",
@@ -63,23 +65,24 @@ async def _rewrite_attempts(stack: Stack, workflow_id: str) -> tuple[int, list[A
     """(attempt number of the rewrite's last start, failures recorded for it) from the workflow history."""
     history = await stack.client.get_workflow_handle(workflow_id).fetch_history()
     rewrite_ids = {
-        e.event_id for e in history.events
+        e.event_id
+        for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.activity_task_scheduled_event_attributes.activity_type.name == "rewrite_cv"
     }
     attempt, failures = 0, []
     for e in history.events:
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-            if e.activity_task_started_event_attributes.scheduled_event_id in rewrite_ids:
-                attempt = e.activity_task_started_event_attributes.attempt
-        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-            if e.activity_task_failed_event_attributes.scheduled_event_id in rewrite_ids:
-                failures.append(e.activity_task_failed_event_attributes.failure)
+        started = e.activity_task_started_event_attributes
+        failed = e.activity_task_failed_event_attributes
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED and started.scheduled_event_id in rewrite_ids:
+            attempt = started.attempt
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED and failed.scheduled_event_id in rewrite_ids:
+            failures.append(failed.failure)
     return attempt, failures
 
 
 async def test_llm_rewrite_succeeds_and_never_sees_contact_details(llm_stack: Stack, fake_llm: FakeOpenAI) -> None:
-    headers, accepted, result = await _run(llm_stack)
+    _, _, result = await _run(llm_stack)
     assert result["stage"] == "completed", result
     assert result["engine"] == "openai:gpt-4o-test"
     assert result["result"]["basics"]["email"] == "jane.doe@example.com"

@@ -75,7 +75,9 @@ async def test_worker_killed_during_rewrite_completes_once(
     engine = create_async_engine(settings.database_url)
     async with engine.connect() as conn:
         usage = (await conn.execute(text("select status from usage where improvement_id = :i"), {"i": iid})).all()
-        pdfs = (await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})).scalar()
+        pdfs = (
+            await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})
+        ).scalar()
     await engine.dispose()
     assert [u.status for u in usage] == ["consumed"]
     assert pdfs == 1
