@@ -8,7 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, TimeoutError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    TimeoutError,
+    is_cancelled_exception,
+)
 
 from workflows.retry_policies import (
     LLM_HEARTBEAT,
@@ -78,18 +84,19 @@ class CvImprovementWorkflow:
         workflow.upsert_search_attributes([CV_STAGE.value_set(stage.value)])
         workflow.set_current_details(f"**Stage:** {stage.value} ({STAGE_PERCENT[stage]}%)")
 
-    async def _step(
-        self,
-        stage: Stage,
-        activity: Any,
-        arg: Any,
-        summary: str,
-        *,
-        timeout: timedelta = STORAGE_TIMEOUT,
-        **options: Any,
-    ) -> Any:
+    async def _step(self, stage: Stage, activity: Any, arg: Any, summary: str) -> Any:
+        """A short database step: a local activity, run by this worker without a round trip through the
+        server's task queues (it still records its result and retries in the history)."""
         self._enter(stage)
-        options.setdefault("retry_policy", STORAGE_RETRY)
+        return await workflow.execute_local_activity_method(
+            activity, arg, start_to_close_timeout=STORAGE_TIMEOUT, retry_policy=STORAGE_RETRY, summary=summary
+        )
+
+    async def _long_step(
+        self, stage: Stage, activity: Any, arg: Any, summary: str, *, timeout: timedelta, **options: Any
+    ) -> Any:
+        """A long step (LLM call, rendering): a regular activity, heartbeating where it waits on others."""
+        self._enter(stage)
         return await workflow.execute_activity_method(
             activity, arg, start_to_close_timeout=timeout, summary=summary, **options
         )
@@ -108,7 +115,7 @@ class CvImprovementWorkflow:
             )
             workflow.upsert_search_attributes([CV_PLAN.value_set(reservation.plan)])
             extracted = await self._step(Stage.EXTRACTING, acts.extract_cv, ref, "Read the uploaded CV")
-            rewrite = await self._step(
+            rewrite = await self._long_step(
                 Stage.REWRITING,
                 acts.rewrite_cv,
                 ref,
@@ -121,7 +128,7 @@ class CvImprovementWorkflow:
                 Stage.VERIFYING, acts.verify_rewrite, ref, f"Check the {rewrite.changes} changes for invented facts"
             )
             scores = await self._step(Stage.SCORING, acts.score_cv, ref, "Score keywords before and after")
-            await self._step(
+            await self._long_step(
                 Stage.RENDERING,
                 acts.render_pdf,
                 RenderInput(data.improvement_id, data.theme, data.paper, data.language),
@@ -133,7 +140,8 @@ class CvImprovementWorkflow:
         except asyncio.CancelledError:
             await self._finish_canceled()
             raise
-        except ActivityError as err:
+        except FailureError as err:
+            # An activity's failure: ActivityError for regular activities, the cause itself for local ones.
             # A cancel request reaches a running activity first and comes back as its failure.
             if is_cancelled_exception(err):
                 await self._finish_canceled()
@@ -155,7 +163,7 @@ class CvImprovementWorkflow:
     async def _finish_unsuccessfully(self, code: str, message: str, *, canceled: bool = False) -> None:
         failed_at = self._stage
         self._error_code, self._error_message = code, message
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             CvPipelineActivities.fail_improvement,
             FailureInput(self._improvement_id, failed_at.value, code, message, canceled),
             start_to_close_timeout=STORAGE_TIMEOUT,
