@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from uuid6 import uuid7
 
 from activities.blobs import delete_orphan_blobs, get_blob
@@ -83,22 +83,26 @@ class ImprovementStore:
         """Record a new improvement. Refuses early when the quota is used up; the workflow reserves for real."""
         improvement_id = uuid7()
         async with self._sessions.begin() as session:
-            cv = await session.get(Cv, cv_id)
-            if cv is None or cv.user_id != user_id:
+            # Only the owner column: the CV's text and parsed JSON are not needed here.
+            owner = await session.scalar(select(Cv.user_id).where(Cv.id == cv_id))
+            if owner != user_id:
                 raise NotFound("No CV with this id.")
             ensure_available(await quota_status(session, user_id, today_utc()))
-            row = Improvement(
-                id=improvement_id,
-                user_id=user_id,
-                cv_id=cv_id,
-                workflow_id=improvement_workflow_id(improvement_id),
-                target=target.model_dump(mode="json"),
-                stage=Stage.QUEUED.value,
-                percent=0,
+            row = await session.scalar(
+                insert(Improvement)
+                .values(
+                    id=improvement_id,
+                    user_id=user_id,
+                    cv_id=cv_id,
+                    workflow_id=improvement_workflow_id(improvement_id),
+                    target=target.model_dump(mode="json"),
+                    stage=Stage.QUEUED.value,
+                    percent=0,
+                )
+                .returning(Improvement)
             )
-            session.add(row)
-            await session.flush()
-            await session.refresh(row)
+        if row is None:  # pragma: no cover - INSERT ... RETURNING always returns the row
+            raise RuntimeError("insert returned no row")
         return _record(row, [])
 
     async def get(self, user_id: uuid.UUID, improvement_id: uuid.UUID) -> ImprovementRecord:

@@ -38,22 +38,24 @@ class QuotaStatus:
 
 
 async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> QuotaStatus:
+    """The user's plan and the units used this month, in one query."""
+    start = period_start(day)
+    used = (
+        select(func.count())
+        .select_from(Usage)
+        .where(Usage.user_id == user_id, Usage.period_start == start, Usage.status != "refunded")
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
-            select(Plan.code, Plan.name, Plan.monthly_quota)
+            select(Plan.code, Plan.name, Plan.monthly_quota, used.label("used"))
             .join(User, User.plan_code == Plan.code)
             .where(User.id == user_id)
         )
     ).one_or_none()
     if row is None:
         raise NotFound("No such user.")
-    start = period_start(day)
-    used = await session.scalar(
-        select(func.count())
-        .select_from(Usage)
-        .where(Usage.user_id == user_id, Usage.period_start == start, Usage.status != "refunded")
-    )
-    return QuotaStatus(row.code, row.name, int(used or 0), row.monthly_quota, start, next_period_start(day))
+    return QuotaStatus(row.code, row.name, int(row.used or 0), row.monthly_quota, start, next_period_start(day))
 
 
 def ensure_available(status: QuotaStatus) -> None:
