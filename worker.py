@@ -7,21 +7,19 @@ import logging
 import signal
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+# Only the standard library at import time: the render processes are spawned, and a spawned child re-imports
+# the main module. Importing Temporal, SQLAlchemy and OpenAI here cost each render process ~150 MB for nothing.
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from temporalio.client import Client
+    from temporalio.worker import Worker
 
-from activities.database import create_engine, create_sessions
-from activities.llm import build_engine
-from activities.pipeline import CvPipelineActivities
-from activities.progress import ProgressBus
-from activities.rendering import PdfRenderer
-from models.settings import Settings, get_settings
-from workflows.cv_improvement import CvImprovementWorkflow
-from workflows.cv_render import CvRenderWorkflow
+    from activities.pipeline import CvPipelineActivities
+    from activities.rendering import PdfRenderer
+    from models.settings import Settings
 
 log = logging.getLogger("cvimprover.worker")
 
@@ -42,6 +40,14 @@ class WorkerResources:
 
 
 def create_resources(settings: Settings) -> WorkerResources:
+    from redis.asyncio import Redis
+
+    from activities.database import create_engine, create_sessions
+    from activities.llm import build_engine
+    from activities.pipeline import CvPipelineActivities
+    from activities.progress import ProgressBus
+    from activities.rendering import PdfRenderer
+
     engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url)
     renderer = PdfRenderer(max_workers=settings.render_processes)
@@ -56,12 +62,20 @@ def create_resources(settings: Settings) -> WorkerResources:
 
 
 async def connect_temporal(settings: Settings) -> Client:
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
     return await Client.connect(
         settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
     )
 
 
 def create_worker(client: Client, settings: Settings, resources: WorkerResources) -> Worker:
+    from temporalio.worker import Worker
+
+    from workflows.cv_improvement import CvImprovementWorkflow
+    from workflows.cv_render import CvRenderWorkflow
+
     p = resources.pipeline
     return Worker(
         client,
@@ -102,6 +116,8 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
+    from models.settings import get_settings
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(run(get_settings()))
 

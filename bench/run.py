@@ -357,7 +357,7 @@ async def bench(args: argparse.Namespace) -> int:
         t_cpu_ds = with_datastores / n
         ideal = max(latency + t_cpu, n * t_cpu / n_cores)
         ideal_ds = max(latency + t_cpu_ds, n * t_cpu_ds / n_cores)
-        render_processes = args.render_processes or int(os.environ.get("RENDER_PROCESSES") or max(1, n_cores - 1))
+        render_processes = args.render_processes or int(os.environ.get("RENDER_PROCESSES") or n_cores)
         priorities = (
             f"worker at nice +{args.worker_nice}, its render processes 5 above it (they lower their own priority), "
             "so the API and the worker's event loop keep answering while renders use the cores"
