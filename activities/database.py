@@ -8,7 +8,9 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(database_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout. A connection broken by a server restart fails its one
+    # statement, SQLAlchemy then drops the whole pool, and activities retry.
+    return create_async_engine(database_url, pool_size=pool_size, max_overflow=20, pool_recycle=1800)
 
 
 def create_sessions(engine: AsyncEngine) -> Sessions:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import install_problem_handlers, problem_response
 from api.routers import auth, cvs, improvements, ops
@@ -16,6 +17,25 @@ from models.settings import Settings, get_settings
 
 # Multipart framing around an uploaded file: a body larger than the file limit plus this is refused unread.
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+class BodySizeLimit:
+    """Refuses a request whose declared body is over the upload limit before reading it (pure ASGI: the
+    decorator-style middleware costs an extra task per request)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.limit + MULTIPART_OVERHEAD:
+                detail = f"The request body is larger than the limit of {self.limit // (1024 * 1024)} MB."
+                response = problem_response(Request(scope), 413, "file_too_large", "File too large", detail)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -43,22 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
-        if length is not None and length.isdigit() and int(length) > limit:
-            return problem_response(
-                request,
-                413,
-                "file_too_large",
-                "File too large",
-                f"The request body is larger than the limit of {settings.max_upload_bytes // (1024 * 1024)} MB.",
-            )
-        return await call_next(request)
-
+    app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
     for router in (auth.router, cvs.router, improvements.router, ops.router):
         app.include_router(router)
     logging.getLogger("cvimprover").setLevel(logging.INFO)
