@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from uuid6 import uuid7
 
 from activities.blobs import delete_orphan_blobs, get_blob
@@ -104,6 +104,13 @@ class ImprovementStore:
         if row is None:  # pragma: no cover - INSERT ... RETURNING always returns the row
             raise RuntimeError("insert returned no row")
         return _record(row, [])
+
+    async def discard_unstarted(self, improvement_id: uuid.UUID) -> None:
+        """Remove an improvement whose workflow could not be started (nothing was reserved for it yet)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(Improvement).where(Improvement.id == improvement_id, Improvement.stage == Stage.QUEUED.value)
+            )
 
     async def get(self, user_id: uuid.UUID, improvement_id: uuid.UUID) -> ImprovementRecord:
         async with self._sessions() as session:

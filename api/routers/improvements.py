@@ -94,7 +94,11 @@ async def create_improvement(
     _check_target(target)
     record = await services.improvements.create(user.id, cv_id, target)
     # The row is committed before the workflow starts, so its first activity always finds it.
-    run_id = await start_improvement(services, user, record, target)
+    try:
+        run_id = await start_improvement(services, user, record, target)
+    except Problem:
+        await services.improvements.discard_unstarted(record.id)
+        raise
     body = ImprovementAccepted(
         improvement_id=record.id,
         workflow_id=record.workflow_id,

@@ -248,3 +248,22 @@ async def test_operators_can_find_and_read_the_run_in_temporal(stack: Stack) -> 
         e.user_metadata.summary for e in history.events if e.HasField("user_metadata") and e.user_metadata.summary.data
     ]
     assert len(summaries) >= 7, "each activity carries a readable summary"
+
+
+async def test_temporal_unreachable_answers_503_and_leaves_nothing_behind(
+    temporal_env: WorkflowEnvironment, base_settings: Settings
+) -> None:
+    settings = base_settings.model_copy(
+        update={"temporal_task_queue": "cv-improver-nowhere", "temporal_address": "127.0.0.1:9"}
+    )
+    async with open_stack(temporal_env, settings, worker=False) as stack:
+        stack.services.temporal = None  # connect to the configured (unreachable) address
+        headers = await stack.user()
+        cv = await stack.upload(headers, "jane.md", (SAMPLES / "jane-doe-cv.md").read_bytes())
+        r = await stack.http.post(f"/cvs/{cv['id']}/improvements", headers=headers, json=TARGET)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5" and r.json()["code"] == "temporarily_unavailable"
+        assert (await stack.http.get("/improvements", headers=headers)).json() == []
+        assert (await stack.http.get("/me", headers=headers)).json()["quota"]["used"] == 0
+        ready = await stack.http.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["temporal"].startswith("failed")
