@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The OpenID Connect provider of the Google sign-in tests (oauth2-mock-server, npm); only `make test` needs it.
+OIDC_STAMP := tests/oidc/node_modules/.package-lock.json
 
 .PHONY: dev demo test lint typecheck bench install system-deps clean
 
@@ -17,6 +19,10 @@ system-deps:
 	@scripts/install-system-deps.sh
 
 install: system-deps $(STAMP)
+
+$(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund; \
+	else echo "npm not found: the Google sign-in tests will be skipped"; fi
 
 dev: install
 	$(BIN)/python -m devstack.launcher
@@ -32,7 +38,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-test: lint typecheck
+test: lint typecheck $(OIDC_STAMP)
 	$(BIN)/pytest -q
 
 bench: install

@@ -73,14 +73,19 @@ async def connect_temporal(settings: Settings) -> Client:
 def create_worker(client: Client, settings: Settings, resources: WorkerResources) -> Worker:
     from temporalio.worker import Worker
 
+    from activities.account_deletion import AccountDeletionActivities
+    from activities.database import create_sessions
+    from workflows.account_deletion import AccountDeletionWorkflow
     from workflows.cv_improvement import CvImprovementWorkflow
     from workflows.cv_render import CvRenderWorkflow
 
     p = resources.pipeline
+    # Built here rather than in create_resources: canceling the user's workflows needs the worker's client.
+    d = AccountDeletionActivities(create_sessions(resources.engine), client)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[CvImprovementWorkflow, CvRenderWorkflow],
+        workflows=[CvImprovementWorkflow, CvRenderWorkflow, AccountDeletionWorkflow],
         activities=[
             p.reserve_quota,
             p.extract_cv,
@@ -90,6 +95,11 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
             p.render_pdf,
             p.complete_improvement,
             p.fail_improvement,
+            d.mark_account_deleting,
+            d.cancel_user_workflows,
+            d.cancel_billing,
+            d.erase_account_data,
+            d.delete_user_row,
         ],
         # Most activity time is spent waiting on the LLM: many can be in flight at once.
         max_concurrent_activities=200,

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import install_problem_handlers, problem_response
-from api.routers import auth, cvs, improvements, ops
+from api.routers import account, auth, cvs, improvements, ops
+from api.routers import google as google_signin
 from api.services import Services
 from models.settings import Settings, get_settings
 
@@ -64,7 +66,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
 
     app.add_middleware(BodySizeLimit, limit=settings.max_upload_bytes)
-    for router in (auth.router, cvs.router, improvements.router, ops.router):
+    if settings.google_configured:
+        # Only Google sign-in uses a session: a signed cookie holding state, nonce and PKCE verifier for 10 min.
+        app.state.google = google_signin.GoogleSignIn(settings)
+        app.add_middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret_value,
+            session_cookie=google_signin.SESSION_COOKIE,
+            max_age=google_signin.SESSION_MAX_AGE_SECONDS,
+            same_site="lax",
+            https_only=settings.public_api_url.startswith("https://"),
+        )
+    app.include_router(google_signin.router)
+    for router in (auth.router, account.router, cvs.router, improvements.router, ops.router):
         app.include_router(router)
     logging.getLogger("cvimprover").setLevel(logging.INFO)
     return app

@@ -27,6 +27,33 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - OAuth token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Single use: POST /auth/refresh exchanges it for new tokens (rotation).")
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: str | None = Field(default=None, max_length=200)
+
+
+class ForgotPasswordRequest(BaseModel):
+    email: EmailStr
+
+
+class ResetPasswordRequest(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=256, description="At least 10 characters.")
+
+
+class UpdateMeRequest(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=256, description="At least 10 characters.")
+    current_password: str | None = Field(
+        default=None, max_length=256, description="Required to change the e-mail address or the password."
+    )
 
 
 class QuotaOut(BaseModel):

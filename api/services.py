@@ -10,9 +10,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.accounts import AccountStore
 from activities.cvs import CvStore
 from activities.health import HealthChecks
+from activities.identities import IdentityStore
 from activities.improvements import ImprovementStore
+from activities.mail import Mailer
+from activities.password_reset import PasswordResetStore
 from activities.progress import ProgressBus
 from activities.quota import QuotaStore
+from activities.ratelimit import RateLimiter
+from activities.revocation import TokenDenyList
+from activities.sessions import SessionStore
 from activities.stores import Stores
 from models.settings import Settings
 
@@ -50,6 +56,30 @@ class Services:
     @property
     def health(self) -> HealthChecks:
         return self.stores.health
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.stores.sessions
+
+    @property
+    def password_resets(self) -> PasswordResetStore:
+        return self.stores.password_resets
+
+    @property
+    def deny_list(self) -> TokenDenyList:
+        return self.stores.deny_list
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self.stores.rate_limiter
+
+    @property
+    def mailer(self) -> Mailer:
+        return self.stores.mailer
+
+    @property
+    def identities(self) -> IdentityStore:
+        return self.stores.identities
 
     async def connect_temporal(self) -> Client:
         """Connect once and keep the client; a failed attempt is retried by the next request."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from enum import StrEnum
 from functools import lru_cache
@@ -35,6 +37,29 @@ class Settings(BaseSettings):
     jwt_issuer: str = "cvimprover"
     jwt_audience: str = "cvimprover-api"
     access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    password_reset_ttl_seconds: int = 30 * 60
+    # Where the web app lives: password reset links point at PUBLIC_APP_URL/reset-password?token=...
+    public_app_url: str = "http://localhost:3000"
+    # smtp://user:pass@host:port or smtp+starttls://...; unset, mails are only logged (never their content).
+    smtp_url: SecretStr | None = None
+    smtp_from: str = "CV Improver <no-reply@localhost>"
+    # Rate limits (sliding window in Redis): attempts per window, per e-mail address and per client address.
+    rate_limit_window_seconds: int = 15 * 60
+    login_limit_per_email: int = 10
+    login_limit_per_address: int = 30
+    password_forgot_limit_per_email: int = 5
+    password_forgot_limit_per_address: int = 30
+
+    # Google sign-in (OpenID Connect); unconfigured without a client id. SESSION_SECRET signs the short-lived
+    # cookie that carries state, nonce and PKCE verifier between /auth/google/login and the callback; unset, it is
+    # derived from JWT_SECRET (refused in production when Google is configured). PUBLIC_API_URL is where the
+    # browser reaches this API: the redirect URI is PUBLIC_API_URL + /auth/google/callback.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    session_secret: SecretStr | None = None
+    public_api_url: str = "http://127.0.0.1:8000"
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -51,7 +76,21 @@ class Settings(BaseSettings):
     def _refuse_default_secrets_in_production(self) -> Settings:
         if self.env is Environment.PRODUCTION and self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
             raise ValueError("JWT_SECRET must be set to a real secret when ENV=production")
+        if self.env is Environment.PRODUCTION and self.google_configured and self.session_secret is None:
+            raise ValueError("SESSION_SECRET must be set when ENV=production and Google sign-in is configured")
         return self
+
+    @property
+    def google_configured(self) -> bool:
+        return bool(self.google_client_id)
+
+    @property
+    def session_secret_value(self) -> str:
+        """SESSION_SECRET, or a key derived from JWT_SECRET (never the JWT key itself)."""
+        if self.session_secret is not None:
+            return self.session_secret.get_secret_value()
+        key = self.jwt_secret.get_secret_value().encode()
+        return hmac.new(key, b"cvimprover-session-cookie", hashlib.sha256).hexdigest()
 
     @property
     def llm_configured(self) -> bool:

@@ -63,6 +63,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     plan_code: Mapped[str] = mapped_column(ForeignKey("plans.code"), server_default="free")
     created_at: Mapped[datetime] = _now()
+    # Set by AccountDeletionWorkflow's first step: the account counts as gone (no sign-in, tokens answer 401).
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Blob(Base):

@@ -81,6 +81,9 @@ def base_settings(database_url: str, redis_url: str) -> Settings:
         redis_url=redis_url,
         openai_api_key=None,
         render_processes=1,
+        # The whole suite signs in from one client address: its limit is tested on a stack of its own.
+        login_limit_per_address=100_000,
+        password_forgot_limit_per_address=100_000,
         _env_file=None,
     )
 

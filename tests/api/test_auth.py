@@ -58,6 +58,7 @@ def _token(stack: Stack, **overrides: object) -> str:
         "iss": stack.settings.jwt_issuer,
         "aud": stack.settings.jwt_audience,
         "iat": now,
+        "nbf": now,
         "exp": now + 60,
         "jti": uuid.uuid4().hex,
     }
