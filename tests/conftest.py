@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+import redis
 from alembic.config import Config
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
@@ -52,7 +53,13 @@ def database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    handle = asyncio.run(ensure_redis(os.environ.get("TEST_REDIS_URL"), ROOT / ".dev" / "test-redis"))
+    """Database 15 of the local Redis (else an embedded one), emptied first: rate-limit windows of an earlier
+    run must not leak into this one."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    handle = asyncio.run(ensure_redis(url, ROOT / ".dev" / "test-redis"))
+    client = redis.Redis.from_url(handle.url)
+    client.flushdb()
+    client.close()
     yield handle.url
     handle.stop()
 

@@ -42,7 +42,9 @@ async def test_duplicate_email_and_bad_password(stack: Stack) -> None:
     _assert_problem(r, 409, "conflict")
     r = await stack.http.post("/auth/login", json={"email": email, "password": "wrong-password"})
     _assert_problem(r, 401, "invalid_credentials")
-    r = await stack.http.post("/auth/login", json={"email": "nobody@example.com", "password": "whatever-it-is"})
+    r = await stack.http.post(
+        "/auth/login", json={"email": f"nobody-{uuid.uuid4().hex[:8]}@example.com", "password": "whatever-it-is"}
+    )
     _assert_problem(r, 401, "invalid_credentials")
     r = await stack.http.post("/auth/register", json={"email": "not-an-email", "password": "0123456789"})
     body = _assert_problem(r, 422, "validation_error")

@@ -6,6 +6,7 @@ import asyncio
 import io
 import socket
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,7 +57,7 @@ async def test_improve_command_writes_the_pdf(
     args = [
         "improve", str(SAMPLES / "jane-doe-cv.md"), "--job", str(SAMPLES / "job-senior-backend.txt"),
         "--theme", "modern", "--out", str(out), "--api-url", api_url,
-        "--email", "cli-user@example.com", "--password", "a long cli password", "--register",
+        "--email", f"cli-{uuid.uuid4().hex[:12]}@example.com", "--password", "a long cli password", "--register",
     ]  # fmt: skip
     async with open_stack(temporal_env, settings):  # the worker for the API's task queue
         code, output = await _run_cli(args)
