@@ -36,6 +36,7 @@ from models.tables import (
     Usage,
     User,
 )
+from models.workflow_io import CV_RENDER_WORKFLOW
 
 TERMINAL_STAGES = [s.value for s in Stage if s.terminal]
 
@@ -140,6 +141,10 @@ class AccountDeletionActivities:
                     )
                 )
             )
+        # Re-renders have no row of their own: found by their search attribute (eventually consistent, and
+        # harmless if missed: a re-render of a deleted improvement fails by itself).
+        query = f"CvUserId = '{data.user_id}' AND WorkflowType = '{CV_RENDER_WORKFLOW}' AND ExecutionStatus = 'Running'"
+        workflow_ids += [execution.id async for execution in self._client.list_workflows(query)]
         canceled = 0
         for workflow_id in workflow_ids:
             try:

@@ -88,7 +88,9 @@ async def cancel_workflows(services: Services, workflow_ids: list[str]) -> None:
         raise temporal_unavailable() from None
 
 
-async def start_render(services: Services, improvement_id: uuid.UUID, theme: str, paper: str, language: str) -> str:
+async def start_render(
+    services: Services, user: Account, improvement_id: uuid.UUID, theme: str, paper: str, language: str
+) -> str:
     workflow_id = render_workflow_id(improvement_id, theme, paper)
     try:
         client = await services.connect_temporal()
@@ -98,6 +100,10 @@ async def start_render(services: Services, improvement_id: uuid.UUID, theme: str
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            # Lets operators, and account deletion, find a user's re-renders.
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(SearchAttributeKey.for_keyword(SA_CV_USER_ID), str(user.id))]
+            ),
             static_summary=f"Render improvement {improvement_id} in theme {theme} on {paper}",
         )
     except (RPCError, RuntimeError, OSError):

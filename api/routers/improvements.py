@@ -225,7 +225,7 @@ async def render_improvement(
     if await services.improvements.has_rendition(improvement_id, body.theme, paper):
         return JSONResponse(RenderAccepted(workflow_id=None, status="ready", pdf_url=url).model_dump(), status_code=200)
     language = str(record.target.get("output_language", "en"))
-    workflow_id = await start_render(services, improvement_id, body.theme, paper, language)
+    workflow_id = await start_render(services, user, improvement_id, body.theme, paper, language)
     return JSONResponse(
         RenderAccepted(workflow_id=workflow_id, status="rendering", pdf_url=url).model_dump(), status_code=202
     )

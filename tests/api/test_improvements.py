@@ -113,6 +113,9 @@ async def test_render_in_another_theme_uses_no_quota(stack: Stack) -> None:
     assert r.status_code == 202, r.text
     handle = stack.client.get_workflow_handle(r.json()["workflow_id"])
     await handle.result()
+    me = (await stack.http.get("/me", headers=headers)).json()
+    attrs = {p.key.name: p.value for p in (await handle.describe()).typed_search_attributes}
+    assert attrs["CvUserId"] == me["id"]  # so operators and account deletion find re-renders
     pdf = await stack.http.get(r.json()["pdf_url"], headers=headers)
     assert pdf.status_code == 200
     assert round(float(PdfReader(io.BytesIO(pdf.content)).pages[0].mediabox.width)) == 612  # Letter
