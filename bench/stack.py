@@ -135,13 +135,17 @@ class Stack:
         self.descriptions["postgres"] = f"{handle.description} (dropped, created, migrated)"
 
     async def _start_redis(self) -> None:
-        handle = await ensure_redis(os.environ.get("REDIS_URL"), ROOT / ".dev" / "bench-redis")
+        # Its own Redis database, emptied: rate-limit windows and events of the dev stack stay apart.
+        handle = await ensure_redis(
+            os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"), ROOT / ".dev" / "bench-redis"
+        )
         self.redis = handle
         self._stops.append(("redis", handle.stop))
         if handle.note:
             self.say(f"  note: {handle.note}")
         client = redis.asyncio.Redis.from_url(handle.url)
         try:
+            await client.flushdb()
             info = await client.info("server")
             self.redis_pid = _local_pid(int(info.get("process_id", 0)), "redis")
         finally:
@@ -175,6 +179,9 @@ class Stack:
                 "OPENAI_API_KEY": "sk-bench",
                 "OPENAI_BASE_URL": self.llm_url,
                 "PYTHONUNBUFFERED": "1",
+                # Every bench client signs in from this one address.
+                "LOGIN_LIMIT_PER_ADDRESS": "1000000",
+                "PASSWORD_FORGOT_LIMIT_PER_ADDRESS": "1000000",
             }
         )
         if self.config.render_processes is not None:
