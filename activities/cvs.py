@@ -15,7 +15,6 @@ from activities.blobs import delete_orphan_blobs, get_blob, put_blob, sha256_hex
 from activities.database import Sessions
 from activities.documents import DocumentKind, ExtractedDocument, extract_document
 from activities.errors import NotFound
-from models.resume import Resume
 from models.tables import Cv, Improvement, Rendition
 
 CONTENT_TYPES: dict[DocumentKind, str] = {
@@ -125,9 +124,6 @@ class CvStore:
         if blob is None:
             raise NotFound("The file of this CV is gone.")
         return CvFile(filename=record.filename, content_type=record.content_type, data=blob.data)
-
-    async def resume(self, user_id: uuid.UUID, cv_id: uuid.UUID) -> Resume:
-        return Resume.model_validate((await self.get(user_id, cv_id)).resume)
 
     async def delete(self, user_id: uuid.UUID, cv_id: uuid.UUID) -> list[str]:
         """Delete a CV with its improvements and PDFs; returns the workflow ids of its improvements."""
