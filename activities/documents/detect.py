@@ -92,7 +92,7 @@ def _detect_zip(data: bytes) -> DocumentKind:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; anything else is not a text file we can read."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, or Windows-1252 prose; anything else is not text we read."""
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
         encoding = "utf-16"
     elif data.startswith(b"\xef\xbb\xbf"):
@@ -102,10 +102,28 @@ def decode_text(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise UnsupportedDocument("This file is neither a supported document nor UTF-8 text. " + _ACCEPTED) from None
+        text = _decode_windows_text(data)
     if _looks_binary(text):
         raise UnsupportedDocument("This file looks binary, not like a document. " + _ACCEPTED)
     return text
+
+
+def _decode_windows_text(data: bytes) -> str:
+    """Plain text saved by Windows tools in their ANSI code page (Windows-1252), which is not UTF-8. Accepted only
+    when it reads as prose: mostly letters, digits, punctuation and spaces."""
+    refused = UnsupportedDocument("This file is neither a supported document nor readable text. " + _ACCEPTED)
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise refused from None
+    sample = text[:8192]
+    readable = sum(1 for ch in sample if ch.isalnum() or ch.isspace() or ch in _PROSE_PUNCTUATION)
+    if readable < 0.9 * len(sample):
+        raise refused
+    return text
+
+
+_PROSE_PUNCTUATION = frozenset(".,;:!?'\"()[]{}-–—/&%+*#@|•·…‘’“”€$£")
 
 
 def _looks_binary(text: str) -> bool:
