@@ -211,8 +211,8 @@ def _redact(url: str) -> str:
 
 
 @dataclass
-class PostgresHandle:
-    """A PostgreSQL database to use: `url` is a postgresql+asyncpg URL (SQLAlchemy form)."""
+class ServerHandle:
+    """A server to use: `url` says where; `.stop()` stops it if we started it (no-op otherwise)."""
 
     url: str
     embedded: bool
@@ -225,6 +225,10 @@ class PostgresHandle:
         stopper, self._stopper = self._stopper, None
         if stopper is not None:
             stopper()
+
+
+class PostgresHandle(ServerHandle):
+    """A PostgreSQL database to use: `url` is a postgresql+asyncpg URL (SQLAlchemy form)."""
 
 
 def normalize_database_url(url: str) -> str:
@@ -390,21 +394,8 @@ async def ensure_postgres(url: str | None, data_dir: Path, *, connect_timeout: f
 # Redis
 
 
-@dataclass
-class RedisHandle:
+class RedisHandle(ServerHandle):
     """A Redis server to use: `url` is a redis:// URL."""
-
-    url: str
-    embedded: bool
-    description: str
-    note: str | None = None
-    _stopper: Callable[[], None] | None = field(default=None, repr=False)
-
-    def stop(self) -> None:
-        """Stop the embedded server (no-op for an external one). Idempotent."""
-        stopper, self._stopper = self._stopper, None
-        if stopper is not None:
-            stopper()
 
 
 async def redis_unreachable_reason(url: str, *, connect_timeout: float = 1.0) -> str | None:
