@@ -27,7 +27,7 @@ class Account:
     plan_code: str
 
 
-def _account(user: User) -> Account:
+def account_of(user: User) -> Account:
     return Account(id=user.id, email=user.email, name=user.name, plan_code=user.plan_code)
 
 
@@ -58,7 +58,7 @@ class AccountStore:
                 await session.refresh(user)
         except IntegrityError as exc:
             raise Conflict("An account with this e-mail address already exists.") from exc
-        return _account(user)
+        return account_of(user)
 
     async def authenticate(self, email: str, password: str) -> Account:
         async with self._sessions() as session:
@@ -68,7 +68,7 @@ class AccountStore:
             raise InvalidCredentials("The e-mail address or the password is wrong.")
         if not _hasher.verify(password, user.password_hash):
             raise InvalidCredentials("The e-mail address or the password is wrong.")
-        return _account(user)
+        return account_of(user)
 
     async def update(
         self,
@@ -104,10 +104,10 @@ class AccountStore:
                 await session.flush()
         except IntegrityError as exc:
             raise Conflict("An account with this e-mail address already exists.") from exc
-        return _account(user)
+        return account_of(user)
 
     async def get(self, user_id: uuid.UUID) -> Account | None:
         async with self._sessions() as session:
             user = await session.get(User, user_id)
         # An account being deleted is gone for every caller: its tokens answer 401.
-        return _account(user) if user and user.deletion_requested_at is None else None
+        return account_of(user) if user and user.deletion_requested_at is None else None

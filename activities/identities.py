@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from uuid6 import uuid7
 
-from activities.accounts import Account, AccountStore, normalize_email
+from activities.accounts import Account, AccountStore, account_of, normalize_email
 from activities.database import Sessions
 from activities.errors import Conflict
 from models.tables import OAuthIdentity, User
@@ -39,10 +39,6 @@ class IdentityConflict(Conflict):
     title = "This sign-in belongs to another account"
 
 
-def _account(user: User) -> Account:
-    return Account(id=user.id, email=user.email, name=user.name, plan_code=user.plan_code)
-
-
 class IdentityStore:
     def __init__(self, sessions: Sessions, accounts: AccountStore) -> None:
         self._sessions = sessions
@@ -56,7 +52,7 @@ class IdentityStore:
                 .where(OAuthIdentity.provider == provider, OAuthIdentity.subject == subject)
                 .where(User.deletion_requested_at.is_(None))  # an account being deleted signs in no more
             )
-        return _account(user) if user else None
+        return account_of(user) if user else None
 
     async def sign_in(self, identity: ExternalIdentity) -> Account | PendingLink:
         """The account of a known identity; a new password-less account for a new identity whose e-mail is
@@ -117,4 +113,4 @@ class IdentityStore:
             )
             await session.flush()
             await session.refresh(user)
-        return _account(user)
+        return account_of(user)

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 import redis
 from alembic.config import Config
+from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -92,6 +93,18 @@ def base_settings(database_url: str, redis_url: str) -> Settings:
         login_limit_per_address=100_000,
         password_forgot_limit_per_address=100_000,
         _env_file=None,
+    )
+
+
+def llm_settings(base: Settings, task_queue: str, base_url: str) -> Settings:
+    """Settings whose rewrite engine is the OpenAI engine, pointed at an OpenAI-compatible test server."""
+    return base.model_copy(
+        update={
+            "temporal_task_queue": task_queue,
+            "openai_api_key": SecretStr("sk-test-key"),
+            "openai_base_url": base_url,
+            "openai_model": "gpt-4o-test",
+        }
     )
 
 

@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 from sqlalchemy import func, select, text
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from models.account_deletion import DeletionResult, account_deletion_workflow_id
 from models.tables import Base, Blob
-from tests.conftest import SAMPLES, Stack, open_stack
+from tests.conftest import SAMPLES, Stack, llm_settings, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 TARGET = {
@@ -44,14 +43,7 @@ async def deletion_stack(
     temporal_env: WorkflowEnvironment, base_settings: Any, fake_llm: FakeOpenAI
 ) -> AsyncIterator[Stack]:
     """A worker whose rewrite engine is the OpenAI engine against the fake server, which can be made slow."""
-    settings = base_settings.model_copy(
-        update={
-            "temporal_task_queue": "cv-improver-deletion",
-            "openai_api_key": SecretStr("sk-test-key"),
-            "openai_base_url": fake_llm.base_url,
-            "openai_model": "gpt-4o-test",
-        }
-    )
+    settings = llm_settings(base_settings, "cv-improver-deletion", fake_llm.base_url)
     async with open_stack(temporal_env, settings) as s:
         yield s
 

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
-from tests.conftest import SAMPLES, Stack, open_stack
+from tests.conftest import SAMPLES, Stack, llm_settings, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
 
 TARGET = {
@@ -35,14 +34,7 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 async def llm_stack(
     temporal_env: WorkflowEnvironment, base_settings: Settings, fake_llm: FakeOpenAI
 ) -> AsyncIterator[Stack]:
-    settings = base_settings.model_copy(
-        update={
-            "temporal_task_queue": "cv-improver-llm",
-            "openai_api_key": SecretStr("sk-test-key"),
-            "openai_base_url": fake_llm.base_url,
-            "openai_model": "gpt-4o-test",
-        }
-    )
+    settings = llm_settings(base_settings, "cv-improver-llm", fake_llm.base_url)
     async with open_stack(temporal_env, settings) as s:
         yield s
 
