@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
+    from activities.billing.stripe_gateway import StripeGateway
+    from activities.billing.subscription_activities import SubscriptionActivities
     from activities.pipeline import CvPipelineActivities
     from activities.rendering import PdfRenderer
     from models.settings import Settings
@@ -32,6 +34,8 @@ class WorkerResources:
     redis: Redis
     renderer: PdfRenderer
     pipeline: CvPipelineActivities
+    subscriptions: SubscriptionActivities
+    stripe: StripeGateway | None
 
     async def close(self) -> None:
         self.renderer.close()
@@ -42,6 +46,10 @@ class WorkerResources:
 def create_resources(settings: Settings) -> WorkerResources:
     from redis.asyncio import Redis
 
+    from activities.billing.entitlements import EntitlementCache
+    from activities.billing.store import BillingStore
+    from activities.billing.stripe_gateway import StripeGateway
+    from activities.billing.subscription_activities import SubscriptionActivities
     from activities.database import create_engine, create_sessions
     from activities.llm import build_engine
     from activities.pipeline import CvPipelineActivities
@@ -51,14 +59,23 @@ def create_resources(settings: Settings) -> WorkerResources:
     engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url)
     renderer = PdfRenderer(max_workers=settings.render_processes)
+    sessions = create_sessions(engine)
     pipeline = CvPipelineActivities(
-        create_sessions(engine),
+        sessions,
         ProgressBus(redis),
         build_engine(settings),
         renderer,
         max_pages=settings.max_pages,
     )
-    return WorkerResources(engine, redis, renderer, pipeline)
+    stripe = StripeGateway.from_settings(settings)
+    subscriptions = SubscriptionActivities(
+        BillingStore(sessions, settings.stripe_price_overrides()),
+        EntitlementCache(sessions, redis),
+        stripe,
+        success_url=f"{settings.public_app_url}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"{settings.public_app_url}/billing",
+    )
+    return WorkerResources(engine, redis, renderer, pipeline, subscriptions, stripe)
 
 
 async def connect_temporal(settings: Settings) -> Client:
@@ -78,14 +95,16 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
     from workflows.account_deletion import AccountDeletionWorkflow
     from workflows.cv_improvement import CvImprovementWorkflow
     from workflows.cv_render import CvRenderWorkflow
+    from workflows.subscription import SubscriptionWorkflow
 
     p = resources.pipeline
+    s = resources.subscriptions
     # Built here rather than in create_resources: canceling the user's workflows needs the worker's client.
-    d = AccountDeletionActivities(create_sessions(resources.engine), client)
+    d = AccountDeletionActivities(create_sessions(resources.engine), client, resources.stripe)
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[CvImprovementWorkflow, CvRenderWorkflow, AccountDeletionWorkflow],
+        workflows=[CvImprovementWorkflow, CvRenderWorkflow, AccountDeletionWorkflow, SubscriptionWorkflow],
         activities=[
             p.reserve_quota,
             p.extract_cv,
@@ -100,6 +119,11 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
             d.cancel_billing,
             d.erase_account_data,
             d.delete_user_row,
+            s.create_checkout_session,
+            s.fetch_subscription,
+            s.update_subscription,
+            s.load_subscription,
+            s.record_subscription,
         ],
         # Most activity time is spent waiting on the LLM: many can be in flight at once.
         max_concurrent_activities=200,

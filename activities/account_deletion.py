@@ -9,12 +9,14 @@ import asyncio
 import uuid
 from typing import Any
 
+import stripe
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.billing.stripe_gateway import StripeGateway
 from activities.blobs import delete_orphan_blobs
 from activities.database import Sessions
 from models.account_deletion import (
@@ -24,6 +26,7 @@ from models.account_deletion import (
     ErasureSummary,
     MarkSummary,
 )
+from models.billing import subscription_workflow_id
 from models.improvement import Stage
 from models.tables import (
     Blob,
@@ -33,6 +36,7 @@ from models.tables import (
     PasswordResetToken,
     RefreshToken,
     Rendition,
+    Subscription,
     Usage,
     User,
 )
@@ -100,12 +104,14 @@ class AccountDeletionActivities:
         self,
         sessions: Sessions,
         client: Client,
+        stripe_gateway: StripeGateway | None = None,
         *,
         close_timeout: float = 60.0,
         poll_interval: float = 0.5,
     ) -> None:
         self._sessions = sessions
         self._client = client
+        self._stripe = stripe_gateway
         self._close_timeout = close_timeout
         self._poll_interval = poll_interval
 
@@ -145,6 +151,8 @@ class AccountDeletionActivities:
         # harmless if missed: a re-render of a deleted improvement fails by itself).
         query = f"CvUserId = '{data.user_id}' AND WorkflowType = '{CV_RENDER_WORKFLOW}' AND ExecutionStatus = 'Running'"
         workflow_ids += [execution.id async for execution in self._client.list_workflows(query)]
+        # The subscription workflow ends too: billing is canceled at Stripe in the next step.
+        workflow_ids.append(subscription_workflow_id(data.user_id))
         canceled = 0
         for workflow_id in workflow_ids:
             try:
@@ -182,9 +190,26 @@ class AccountDeletionActivities:
 
     @activity.defn
     async def cancel_billing(self, data: AccountRef) -> BillingSummary:
-        """Billing does not exist yet. Issue #4 (subscriptions with Stripe) makes this cancel the user's
-        subscription (idempotently, keyed on the user id) before any data is erased."""
-        return BillingSummary(subscriptions_canceled=0)
+        """End the user's Stripe subscription now, so nobody is charged for a deleted account. Keyed on the user
+        and subscription, and a subscription Stripe already ended counts as done. The Stripe customer and its
+        invoices stay at Stripe: invoices are accounting records."""
+        async with self._sessions() as session:
+            row = await session.get(Subscription, data.user_id)
+        if row is None or row.stripe_subscription_id is None or row.status in ("none", "canceled"):
+            return BillingSummary(subscriptions_canceled=0)
+        if self._stripe is None:
+            activity.logger.warning("user %s has a subscription but billing is not configured", data.user_id)
+            return BillingSummary(subscriptions_canceled=0)
+        subscription_id = row.stripe_subscription_id
+        try:
+            await self._stripe.cancel_subscription(
+                subscription_id, f"account-deletion-{data.user_id}-{subscription_id}"
+            )
+        except stripe.InvalidRequestError as exc:
+            # Already canceled or gone at Stripe: nothing left to stop.
+            activity.logger.info("subscription %s not cancelable (%s): already ended", subscription_id, exc.code)
+            return BillingSummary(subscriptions_canceled=0)
+        return BillingSummary(subscriptions_canceled=1)
 
     @activity.defn
     async def erase_account_data(self, data: AccountRef) -> ErasureSummary:

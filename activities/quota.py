@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.database import Sessions
 from activities.errors import NotFound, QuotaExhausted
-from models.tables import Plan, Usage, User
+from models.tables import Plan, Subscription, Usage, User
 
 
 def period_start(day: date) -> date:
@@ -23,8 +23,20 @@ def next_period_start(day: date) -> date:
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def today_utc() -> date:
-    return datetime.now(UTC).date()
+    return utc_now().date()
+
+
+def effective_plan_code(plan_code: str, status: str | None, grace_until: datetime | None, now: datetime) -> str:
+    """The plan whose quota applies: a past-due subscription keeps its plan only until its grace period ends,
+    even if the workflow's downgrade has not run yet."""
+    if status == "past_due" and grace_until is not None and grace_until <= now:
+        return "free"
+    return plan_code
 
 
 @dataclass(frozen=True)
@@ -46,16 +58,18 @@ async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> 
         .where(Usage.user_id == user_id, Usage.period_start == start, Usage.status != "refunded")
         .scalar_subquery()
     )
-    row = (
+    user = (
         await session.execute(
-            select(Plan.code, Plan.name, Plan.monthly_quota, used.label("used"))
-            .join(User, User.plan_code == Plan.code)
+            select(User.plan_code, Subscription.status, Subscription.grace_until, used.label("used"))
+            .outerjoin(Subscription, Subscription.user_id == User.id)
             .where(User.id == user_id)
         )
     ).one_or_none()
-    if row is None:
+    if user is None:
         raise NotFound("No such user.")
-    return QuotaStatus(row.code, row.name, int(row.used or 0), row.monthly_quota, start, next_period_start(day))
+    plan = await session.get(Plan, effective_plan_code(user.plan_code, user.status, user.grace_until, utc_now()))
+    assert plan is not None  # users.plan_code is a foreign key to plans
+    return QuotaStatus(plan.code, plan.name, int(user.used or 0), plan.monthly_quota, start, next_period_start(day))
 
 
 def ensure_available(status: QuotaStatus) -> None:

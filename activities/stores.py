@@ -8,6 +8,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.accounts import AccountStore
+from activities.billing.entitlements import EntitlementCache
+from activities.billing.store import BillingStore
+from activities.billing.stripe_gateway import StripeGateway
 from activities.cvs import CvStore
 from activities.database import create_engine, create_sessions
 from activities.health import HealthChecks
@@ -39,6 +42,9 @@ class Stores:
     mailer: Mailer
     health: HealthChecks
     identities: IdentityStore
+    billing: BillingStore
+    entitlements: EntitlementCache
+    stripe: StripeGateway | None  # None when billing is not configured
 
     @classmethod
     def open(cls, settings: Settings) -> Stores:
@@ -61,6 +67,9 @@ class Stores:
             mailer=mailer_from_settings(settings),
             health=HealthChecks(engine, redis),
             identities=IdentityStore(sessions, accounts),
+            billing=BillingStore(sessions, settings.stripe_price_overrides()),
+            entitlements=EntitlementCache(sessions, redis),
+            stripe=StripeGateway.from_settings(settings),
         )
 
     async def close(self) -> None:

@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import install_problem_handlers, problem_response
-from api.routers import account, auth, cvs, improvements, ops
+from api.routers import account, auth, billing, cvs, improvements, ops, webhooks
 from api.routers import google as google_signin
 from api.services import Services
 from models.settings import Settings, get_settings
@@ -78,7 +78,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             https_only=settings.public_api_url.startswith("https://"),
         )
     app.include_router(google_signin.router)
-    for router in (auth.router, account.router, cvs.router, improvements.router, ops.router):
+    for router in (
+        auth.router,
+        account.router,
+        cvs.router,
+        improvements.router,
+        billing.router,
+        webhooks.router,
+        ops.router,
+    ):
         app.include_router(router)
     logging.getLogger("cvimprover").setLevel(logging.INFO)
     return app

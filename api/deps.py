@@ -73,3 +73,15 @@ async def get_current_user(session: Annotated[Authenticated, Depends(get_current
 
 CurrentSession = Annotated[Authenticated, Depends(get_current_session)]
 CurrentUser = Annotated[Account, Depends(get_current_user)]
+
+
+async def get_optional_user(
+    services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Account | None:
+    """The signed-in user, or None without an Authorization header (a bad token still answers 401)."""
+    if credentials is None:
+        return None
+    return (await get_current_session(services, credentials)).account
+
+
+OptionalUser = Annotated[Account | None, Depends(get_optional_user)]

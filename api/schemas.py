@@ -152,3 +152,62 @@ class ThemeOut(BaseModel):
     name: str
     title: str
     description: str
+
+
+class PlanPrices(BaseModel):
+    month: str | None = Field(description="Stripe price id of monthly billing; null when not sold monthly.")
+    year: str | None = Field(description="Stripe price id of yearly billing; null when not sold yearly.")
+
+
+class PlanOut(BaseModel):
+    code: str
+    name: str
+    monthly_quota: int = Field(description="Improvements per calendar month.")
+    prices: PlanPrices
+    current: bool = Field(description="True for the plan whose quota applies to the caller now.")
+
+
+class PlansOut(BaseModel):
+    plans: list[PlanOut]
+    current_plan: str | None = Field(description="The caller's plan; null without an access token.")
+    billing_available: bool = Field(description="False when this deployment has no Stripe account configured.")
+
+
+class SubscriptionOut(BaseModel):
+    status: str = Field(description="none, checkout_pending, active, past_due, canceling or canceled.")
+    plan: str = Field(description="The plan whose quota applies now.")
+    subscribed_plan: str | None = Field(description="The plan paid for, even while past due or ending.")
+    interval: str | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    grace_until: datetime | None = Field(description="A past-due subscription keeps its plan until then.")
+    renewals: int
+    workflow_id: str
+
+
+class UsageOut(BaseModel):
+    plan: str
+    used: int
+    limit: int
+    remaining: int
+    period_start: date
+    resets_on: date
+
+
+class CheckoutIn(BaseModel):
+    plan: str = Field(min_length=1, max_length=32, examples=["pro"])
+    interval: str = Field(default="month", pattern="^(month|year)$")
+
+
+class CheckoutOut(BaseModel):
+    checkout_url: str = Field(description="Send the user here to pay on Stripe Checkout.")
+    session_id: str
+    workflow_id: str
+
+
+class PlanChangeIn(CheckoutIn):
+    pass
+
+
+class PortalOut(BaseModel):
+    portal_url: str = Field(description="Stripe's billing portal: payment methods, invoices, receipts.")

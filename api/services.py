@@ -8,6 +8,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.accounts import AccountStore
+from activities.billing.entitlements import EntitlementCache
+from activities.billing.store import BillingStore
+from activities.billing.stripe_gateway import StripeGateway
 from activities.cvs import CvStore
 from activities.health import HealthChecks
 from activities.identities import IdentityStore
@@ -80,6 +83,18 @@ class Services:
     @property
     def identities(self) -> IdentityStore:
         return self.stores.identities
+
+    @property
+    def billing(self) -> BillingStore:
+        return self.stores.billing
+
+    @property
+    def entitlements(self) -> EntitlementCache:
+        return self.stores.entitlements
+
+    @property
+    def stripe(self) -> StripeGateway | None:
+        return self.stores.stripe
 
     async def connect_temporal(self) -> Client:
         """Connect once and keep the client; a failed attempt is retried by the next request."""

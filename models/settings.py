@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o"
     openai_timeout_seconds: float = 90.0
 
+    # Stripe billing; unconfigured without a secret key (billing answers 503, the Free plan works). STRIPE_API_BASE
+    # points the SDK at another Stripe-compatible server. Price ids override the ones seeded in `plans`.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+    stripe_price_pro_monthly: str | None = None
+    stripe_price_pro_yearly: str | None = None
+    stripe_price_premium_monthly: str | None = None
+    stripe_price_premium_yearly: str | None = None
+    # A past-due subscription keeps its plan this long, then falls back to Free until it is paid.
+    billing_grace_days: int = 7
+    # After a billing period ends, how long to wait for `invoice.paid` before asking Stripe.
+    billing_reconcile_after_minutes: int = 120
+
     max_upload_bytes: int = 5 * 1024 * 1024
     max_pages: int = 20
     # WeasyPrint holds the GIL, so renders run in child processes, one per core, at a lower priority than the
@@ -91,6 +105,20 @@ class Settings(BaseSettings):
             return self.session_secret.get_secret_value()
         key = self.jwt_secret.get_secret_value().encode()
         return hmac.new(key, b"cvimprover-session-cookie", hashlib.sha256).hexdigest()
+
+    @property
+    def billing_configured(self) -> bool:
+        return self.stripe_secret_key is not None and bool(self.stripe_secret_key.get_secret_value())
+
+    def stripe_price_overrides(self) -> dict[tuple[str, str], str]:
+        """(plan code, interval) -> Stripe price id, for the prices set in the environment."""
+        prices = {
+            ("pro", "month"): self.stripe_price_pro_monthly,
+            ("pro", "year"): self.stripe_price_pro_yearly,
+            ("premium", "month"): self.stripe_price_premium_monthly,
+            ("premium", "year"): self.stripe_price_premium_yearly,
+        }
+        return {key: value for key, value in prices.items() if value}
 
     @property
     def llm_configured(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -197,3 +198,48 @@ class OAuthIdentity(Base):
     subject: Mapped[str] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[datetime] = _now()
+
+
+class Subscription(Base):
+    """The projection of a user's SubscriptionWorkflow; only its activities write it."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint(
+            "status in ('none', 'checkout_pending', 'active', 'past_due', 'canceling', 'canceled')", name="status"
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    plan_code: Mapped[str | None] = mapped_column(ForeignKey("plans.code"))
+    billing_interval: Mapped[str | None] = mapped_column(String(8))
+    current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    past_due_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    grace_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    renewals: Mapped[int] = mapped_column(Integer, server_default="0")
+    events_applied: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class StripeEvent(Base):
+    """Audit of every Stripe event a subscription workflow took in, once per event id."""
+
+    __tablename__ = "stripe_events"
+    __table_args__ = (Index("ix_stripe_events_user_received", "user_id", "received_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(100))
+    object_id: Mapped[str] = mapped_column(String(255))
+    stripe_created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | stale | ignored
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    status_after: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = _now()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.retry_policies import STORAGE_RETRY, STORAGE_TIMEOUT
+from workflows.retry_policies import STORAGE_RETRY, STORAGE_TIMEOUT, STRIPE_RETRY, STRIPE_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.account_deletion import AccountDeletionActivities
@@ -61,13 +61,12 @@ class AccountDeletionWorkflow:
         )
 
         workflow.set_current_details("**Step 3/5:** canceling billing")
-        # Billing arrives with issue #4 (subscriptions): the activity will cancel the subscription then.
-        _billing: BillingSummary = await workflow.execute_local_activity_method(
+        billing: BillingSummary = await workflow.execute_activity_method(
             acts.cancel_billing,
             ref,
-            start_to_close_timeout=STORAGE_TIMEOUT,
-            retry_policy=STORAGE_RETRY,
-            summary="Cancel billing (no subscriptions yet: issue #4)",
+            start_to_close_timeout=STRIPE_TIMEOUT,
+            retry_policy=STRIPE_RETRY,
+            summary="Cancel the Stripe subscription now",
         )
 
         workflow.set_current_details("**Step 4/5:** erasing CVs, improvements, PDFs and tokens")
@@ -93,7 +92,7 @@ class AccountDeletionWorkflow:
             + ("" if marked.found else " (already gone)")
             + f": {canceled.canceled} workflow(s) canceled, {canceled.terminated} terminated; "
             f"{erased.cvs} CV(s), {erased.improvements} improvement(s), {erased.renditions} PDF(s), "
-            f"{erased.blobs} blob(s) erased."
+            f"{erased.blobs} blob(s) erased; {billing.subscriptions_canceled} subscription(s) canceled."
         )
         return DeletionResult(
             user_id=data.user_id,

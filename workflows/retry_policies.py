@@ -32,3 +32,19 @@ RENDER_RETRY = RetryPolicy(
     maximum_attempts=5,
 )
 RENDER_TIMEOUT = timedelta(seconds=90)
+
+# Stripe calls: its outages and rate limits are short; every creating call carries an idempotency key.
+STRIPE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=10,
+)
+STRIPE_TIMEOUT = timedelta(seconds=30)
+# Stripe calls a person waits for (checkout, cancel, resume, plan change): fail fast and say so.
+STRIPE_INTERACTIVE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=3,
+)

@@ -1,0 +1,1 @@
+"""Billing: Stripe calls, the subscription projection, the entitlement cache and webhook verification."""
