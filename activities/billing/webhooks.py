@@ -27,7 +27,10 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> Verified
     if not signature:
         raise InvalidWebhook("The Stripe-Signature header is missing.")
     try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret)
+        # The tolerance must be passed: without it verify_header accepts a replay of any age.
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, secret, tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
     except (stripe.SignatureVerificationError, UnicodeDecodeError):
         raise InvalidWebhook("The Stripe-Signature header does not match this payload, or it is too old.") from None
     try:

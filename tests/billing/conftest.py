@@ -143,3 +143,11 @@ async def billing_skipping(skipping_env: WorkflowEnvironment, base_settings: Set
         settings = billing_settings(base_settings, fake, "cv-improver-billing-skipping")
         async with open_stack(skipping_env, settings) as stack:
             yield Billing(stack, fake)
+
+
+@pytest.fixture(autouse=True)
+def _stripe_clock_follows_the_wall(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`renew` moves the fake's clock to the new period: give the next real-time test the wall clock back."""
+    yield
+    if "billing" in request.fixturenames:
+        request.getfixturevalue("fake_stripe").set_clock(None)
