@@ -8,7 +8,11 @@ import re
 import uuid
 from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
@@ -117,7 +121,7 @@ async def start_checkout(
         )
     except WorkflowUpdateFailedError as exc:
         raise _problem_for(exc) from None
-    except (RPCError, RuntimeError, OSError, FailureError) as exc:
+    except (RPCError, RuntimeError, OSError, FailureError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         log.error("checkout for user %s failed: %s", user_id, type(exc).__name__)
         raise temporal_unavailable() from None
     return result
@@ -137,7 +141,7 @@ async def update_subscription(services: Services, user_id: uuid.UUID, update: st
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise Problem(409, "no_subscription", "No subscription", "There is no subscription to change.") from None
         raise temporal_unavailable() from None
-    except (RuntimeError, OSError):
+    except (RuntimeError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise temporal_unavailable() from None
     return state
 

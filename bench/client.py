@@ -68,13 +68,18 @@ def _check(response: httpx.Response, expected: int, what: str) -> dict[str, Any]
     return body
 
 
-async def create_user(http: httpx.AsyncClient, email: str, cv_name: str, cv_data: bytes) -> BenchUser:
-    """Register, sign in and upload the CV."""
-    _check(await http.post("/auth/register", json={"email": email, "password": PASSWORD}), 201, "register")
+async def sign_up(http: httpx.AsyncClient, email: str) -> tuple[str, dict[str, str]]:
+    """Register and sign in: the user id and the headers that carry the access token."""
+    me = _check(await http.post("/auth/register", json={"email": email, "password": PASSWORD}), 201, "register")
     token = _check(await http.post("/auth/login", json={"email": email, "password": PASSWORD}), 200, "login")[
         "access_token"
     ]
-    headers = {"Authorization": f"Bearer {token}"}
+    return str(me["id"]), {"Authorization": f"Bearer {token}"}
+
+
+async def create_user(http: httpx.AsyncClient, email: str, cv_name: str, cv_data: bytes) -> BenchUser:
+    """Register, sign in and upload the CV."""
+    _, headers = await sign_up(http, email)
     cv = _check(await http.post("/cvs", headers=headers, files={"file": (cv_name, cv_data)}), 201, "upload CV")
     return BenchUser(email=email, headers=headers, cv_id=str(cv["id"]))
 

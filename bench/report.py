@@ -48,7 +48,7 @@ def evaluate_targets(figures: dict[str, Any]) -> list[Target]:
     completed = _num(_get(figures, "load.completed"))
     pages = _num(_get(figures, "render.load.render_pages.p50"))
     page_note = f", {pages:.0f}-page CV" if pages is not None else ""
-    return [
+    targets = [
         target(
             f"single run end to end, p50 of {figures['config']['single_runs']}",
             _num(_get(figures, "single.e2e_s.p50")),
@@ -99,6 +99,35 @@ def evaluate_targets(figures: dict[str, Any]) -> list[Target]:
             completed == n and not _get(figures, "load.failed"),
         ),
     ]
+    webhooks = figures.get("webhooks")
+    if webhooks is not None:
+        wanted = figures["config"]["webhooks"]
+        targets.append(
+            target(
+                f"webhook POST p99 ({wanted['events']} events, {wanted['senders']} senders)",
+                _num(_get(webhooks, "latency_ms.p99")),
+                float(webhooks.get("target_p99_ms", 50.0)),
+                "ms",
+                lambda v: f"{v:.0f} ms",
+                f"<= {webhooks.get('target_p99_ms', 50.0):.0f} ms",
+            )
+        )
+        once = bool(_get(webhooks, "exactly_once.passed")) and webhooks.get("failed") == 0
+        delivered = _num(webhooks.get("delivered"))
+        targets.append(
+            Target(
+                "webhook events applied exactly once",
+                delivered,
+                float(wanted["events"]),
+                "events",
+                f"{delivered or 0:.0f}/{wanted['events']}"
+                + ("" if once else " (see problems)")
+                + (f", {_get(webhooks, 'exactly_once.duplicates_sent')} duplicates ignored" if once else ""),
+                "each once; duplicates change nothing",
+                once,
+            )
+        )
+    return targets
 
 
 def targets_json(targets: list[Target]) -> list[dict[str, Any]]:
@@ -254,12 +283,76 @@ def render_report(figures: dict[str, Any], targets: list[Target]) -> str:
             )
         )
 
+    webhooks = figures.get("webhooks")
+    if webhooks is not None:
+        out.append("")
+        out.extend(_webhook_lines(webhooks))
+
     rss = figures.get("rss_mb", {})
     out.append("")
     out.append("Peak RSS (MB, sampled every 0.2 s)")
-    phases = [p for p in ("single", "load") if p in rss]
+    phases = [p for p in ("single", "load", "webhooks") if p in rss]
     names = sorted({name for p in phases for name in rss[p]})
     out.append(_table(["process", *phases], [[n, *(_f(rss[p].get(n), "{:.0f}") for p in phases)] for n in names]))
     out.append("")
     out.append("Priorities: " + c.get("priorities", ""))
     return "\n".join(out)
+
+
+def _webhook_lines(w: dict[str, Any]) -> list[str]:
+    out = [
+        f"Stripe webhooks: {w.get('events')} events from {w.get('senders')} concurrent senders, "
+        f"{w.get('users')} users, {w.get('cycles_per_user', 'n/a')} billing cycles each"
+    ]
+    if "error" in w:
+        out.append(f"FAILED: {w['error']}")
+        out.extend(f"  {p}" for p in w.get("problems", []))
+        return out
+    keys = ("p50", "p95", "p99", "max")
+    rows = [["POST /webhooks/stripe (ms)", *(_f(_get(w, f"latency_ms.{k}")) for k in keys)]]
+    for kind, values in (w.get("latency_ms_by_type") or {}).items():
+        rows.append([f"  {kind}", *(_f(values.get(k)) for k in keys)])
+    rows.append(
+        ["duplicates, 1 sender, quiet (ms)", *(_f(_get(w, f"exactly_once.duplicate_latency_ms.{k}")) for k in keys)]
+    )
+    rows.append(["answer -> applied by the workflow (ms)", *(_f(_get(w, f"sent_to_applied_ms.{k}")) for k in keys)])
+    out.append(_table(["figure", *keys], rows))
+    out.append(
+        f"{w.get('delivered')} delivered, {w.get('failed')} failed; {_f(w.get('events_per_s'))} events/s while "
+        f"sending (mean {_f(w.get('mean_in_flight'))} in flight), {_f(w.get('events_applied_per_s'))} events/s "
+        f"applied over the phase ({_f(w.get('phase_s'), '{:.1f}', ' s')}, with renewals at the fake and waits); "
+        f"set-up {_f(w.get('setup_s'), '{:.1f}', ' s')}"
+    )
+    out.append(
+        "waves: "
+        + "; ".join(
+            f"{v['events']} in {v['burst_s']:.2f} s, p99 {_f(v.get('p99_ms'), '{:.0f}')} ms, applied "
+            f"+{v['applied_after_burst_s']:.2f} s"
+            for v in w.get("waves", [])
+        )
+    )
+    cpu = w.get("cpu_ms_per_event_burst") or {}
+    cpu_all = w.get("cpu_ms_per_event_until_applied") or {}
+    names = [n for n in ("api", "temporal", "worker", "postgres", "stripe_fake", "bench_client") if n in cpu]
+    out.append(
+        "CPU ms per event, while sending / until applied: "
+        + ", ".join(f"{n} {_f(cpu.get(n), '{:.2f}')} / {_f(cpu_all.get(n), '{:.2f}')}" for n in names)
+    )
+    once = w.get("exactly_once") or {}
+    out.append(
+        f"exactly once: {'PASS' if once.get('passed') else 'FAIL'}; stripe_events rows "
+        f"{once.get('stripe_events_rows')}/{once.get('expected_rows')} (set-up included), outcomes "
+        f"{once.get('outcomes')}; {once.get('duplicates_sent')} duplicates answered delivered "
+        f"{once.get('duplicates_answered_delivered')}, taken by the workflows "
+        f"{once.get('duplicates_taken_by_workflows')}, "
+        f"nothing changed {once.get('unchanged_after_duplicates')}"
+    )
+    out.extend(f"  problem: {p}" for p in once.get("problems", []))
+    out.extend(f"  failure: {f}" for f in w.get("failures", [])[:10])
+    probes = w.get("probes_ms") or {}
+    if probes:
+        out.append(
+            "probes while sending (ms, p50 / p99): "
+            + ", ".join(f"{n} {_f(v.get('p50'))} / {_f(v.get('p99'))}" for n, v in probes.items())
+        )
+    return out

