@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
+from activities.billing.store import BillingStore
+from activities.database import create_sessions
+from models.billing import BillingInterval, subscription_workflow_id
 from models.settings import Settings
 from tests.billing.conftest import Billing
 from tests.conftest import SAMPLES, open_stack
@@ -171,3 +175,30 @@ async def test_without_stripe_billing_answers_503_and_the_free_plan_works(
         assert usage["plan"] == "free" and usage["limit"] == 3
         subscription = (await stack.http.get("/billing/subscription", headers=headers)).json()
         assert subscription["status"] == "none" and subscription["plan"] == "free"
+
+
+async def test_operators_see_plan_and_status_as_search_attributes_with_readable_details(billing: Billing) -> None:
+    headers, user_id = await billing.user()
+    await billing.subscribe(headers, "pro")
+    handle = billing.stack.client.get_workflow_handle(subscription_workflow_id(user_id))
+    description = await handle.describe()
+    attributes = description.typed_search_attributes
+    assert attributes.get(SearchAttributeKey.for_keyword("CvPlan")) == "pro"
+    assert attributes.get(SearchAttributeKey.for_keyword("CvSubscriptionStatus")) == "active"
+    assert attributes.get(SearchAttributeKey.for_keyword("CvUserId")) == str(user_id)
+    assert "Subscription of user" in (await description.static_summary() or "")
+    metadata = await handle.query("__temporal_workflow_metadata")
+    details = metadata.current_details
+    assert "**Status:** active" in details and "**entitled to:** pro" in details
+    # Its history holds IDs and codes, never the customer's e-mail address.
+    history = (await handle.fetch_history()).to_json()
+    me = (await billing.http.get("/me", headers=headers)).json()
+    assert me["email"] not in history
+
+
+async def test_price_ids_from_the_environment_override_the_seeded_ones(billing: Billing) -> None:
+    sessions = create_sessions(billing.stack.services.stores.engine)
+    store = BillingStore(sessions, {("pro", "year"): "price_live_pro_annual"})
+    pro = await store.plan("pro")
+    assert pro.price_monthly == "price_pro_monthly" and pro.price_yearly == "price_live_pro_annual"
+    assert (await store.plan_of_price())["price_live_pro_annual"] == ("pro", BillingInterval.YEAR)
