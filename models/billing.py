@@ -137,6 +137,7 @@ class CreateCheckoutInput:
     interval: BillingInterval
     customer_id: str | None
     idempotency_key: str
+    previous_session_id: str | None = None  # an open checkout of the same user, closed first
 
 
 @dataclass(frozen=True)

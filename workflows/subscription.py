@@ -135,6 +135,7 @@ class SubscriptionWorkflow:
                     interval=request.interval,
                     customer_id=state.customer_id,
                     idempotency_key=f"checkout-{self._user_id}-{update_id.id if update_id else 'none'}",
+                    previous_session_id=state.checkout_session_id,
                 ),
                 start_to_close_timeout=STRIPE_TIMEOUT,
                 retry_policy=STRIPE_INTERACTIVE_RETRY,

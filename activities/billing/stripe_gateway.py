@@ -84,6 +84,15 @@ class StripeGateway:
         )
         return CheckoutSession(session_id=str(session.id), url=str(session.url), customer_id=customer_id)
 
+    async def expire_checkout_session(self, session_id: str) -> str:
+        """Close an open Checkout Session so it can no longer be paid; returns its final status (a session that
+        was paid meanwhile stays `complete`)."""
+        try:
+            session = await self._client.v1.checkout.sessions.expire_async(session_id)
+        except stripe.InvalidRequestError:
+            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+        return str(session.status)
+
     async def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         subscription = await self._client.v1.subscriptions.retrieve_async(subscription_id)
         return subscription.to_dict()

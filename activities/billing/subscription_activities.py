@@ -80,6 +80,16 @@ class SubscriptionActivities:
                     customer_id = await gateway.create_customer(str(data.user_id), email, f"customer-{data.user_id}")
         except (PlanNotForSale, NotFound) as exc:
             raise ApplicationError(exc.message, type=type(exc).__name__, non_retryable=True) from None
+        if data.previous_session_id:
+            # Two open checkouts could both be paid: two subscriptions for one user.
+            async with stripe_errors("close the earlier checkout"):
+                status = await gateway.expire_checkout_session(data.previous_session_id)
+            if status == "complete":
+                raise ApplicationError(
+                    "Your earlier checkout was just paid: the subscription starts in a moment.",
+                    type="AlreadySubscribed",
+                    non_retryable=True,
+                )
         async with stripe_errors("start the checkout"):
             return await gateway.create_checkout_session(
                 user_id=str(data.user_id),

@@ -202,3 +202,35 @@ async def test_price_ids_from_the_environment_override_the_seeded_ones(billing: 
     pro = await store.plan("pro")
     assert pro.price_monthly == "price_pro_monthly" and pro.price_yearly == "price_live_pro_annual"
     assert (await store.plan_of_price())["price_live_pro_annual"] == ("pro", BillingInterval.YEAR)
+
+
+async def test_a_second_checkout_closes_the_first_so_only_one_can_be_paid(billing: Billing) -> None:
+    headers, _ = await billing.user()
+    first = await billing.checkout(headers, "pro")
+    second = await billing.checkout(headers, "premium")
+    assert first["session_id"] != second["session_id"]
+    assert billing.stripe.get(first["session_id"])["status"] == "expired"
+    try:
+        await asyncio.to_thread(billing.stripe.complete_checkout, first["session_id"])
+        raise AssertionError("an expired checkout must not be payable")
+    except AssertionError:
+        raise
+    except Exception as exc:
+        assert "no longer open" in str(exc)
+    await billing.deliver(await asyncio.to_thread(billing.stripe.complete_checkout, second["session_id"]))
+    state = await billing.wait_for(headers, lambda s: s["status"] == "active")
+    assert state["plan"] == "premium"
+
+
+async def test_a_checkout_paid_but_not_yet_announced_is_not_sold_twice(billing: Billing) -> None:
+    headers, _ = await billing.user()
+    first = await billing.checkout(headers, "pro")
+    paid = await asyncio.to_thread(billing.stripe.complete_checkout, first["session_id"])  # webhooks still on the way
+    again = await billing.http.post("/billing/checkout", headers=headers, json={"plan": "pro"})
+    assert again.status_code == 409 and "was just paid" in again.json()["detail"]
+    await billing.deliver(paid)
+    await billing.wait_for(headers, lambda s: s["status"] == "active")
+    assert (
+        len([s for s in billing.stripe.subscriptions if s["customer"] == paid[0]["data"]["object"].get("customer")])
+        <= 1
+    )
