@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.binaries import temporal_test_server_path
+from models.billing import HANDLED_EVENT_TYPES
 from models.settings import Settings
 from models.workflow_io import SEARCH_ATTRIBUTES
 from tests.conftest import Stack, open_stack
@@ -31,14 +32,7 @@ PRICES = [
     PriceSpec("price_premium_monthly", "Premium", 3900, "month"),
     PriceSpec("price_premium_yearly", "Premium", 39000, "year"),
 ]
-HANDLED = {
-    "checkout.session.completed",
-    "checkout.session.expired",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-}
+HANDLED = HANDLED_EVENT_TYPES
 
 
 @pytest.fixture(scope="session")

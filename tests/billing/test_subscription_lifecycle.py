@@ -57,6 +57,20 @@ async def _deliver(billing: Billing, events: list[dict[str, Any]]) -> None:
     await billing.deliver(events, only_handled=True)
 
 
+async def _renewal_fails(billing: Billing, env: WorkflowEnvironment, subscription_id: str) -> None:
+    """The period ends and Stripe cannot charge the card; its events arrive."""
+    await _sleep_until(env, _period_end(billing, subscription_id) + timedelta(minutes=1))
+    await _sync_clock(billing, env)
+    await _deliver(billing, await asyncio.to_thread(billing.stripe.renew, subscription_id, outcome="failed"))
+
+
+async def _invoice_paid_late(billing: Billing, env: WorkflowEnvironment, subscription_id: str) -> None:
+    """A retry of the failed invoice succeeds now; its events arrive."""
+    await _sync_clock(billing, env)
+    invoice_id = billing.stripe.latest_invoice(subscription_id)["id"]
+    await _deliver(billing, await asyncio.to_thread(billing.stripe.pay_invoice, invoice_id))
+
+
 def _renewed(times: int) -> Callable[[dict[str, Any]], bool]:
     return lambda state: bool(state["renewals"] == times)
 
@@ -107,9 +121,7 @@ async def test_a_failed_payment_keeps_the_plan_through_the_grace_period_then_dow
 ) -> None:
     billing, env = billing_skipping, skipping_env
     headers, user_id, subscription_id = await _subscribed_user(billing, env)
-    await _sleep_until(env, _period_end(billing, subscription_id) + timedelta(minutes=1))
-    await _sync_clock(billing, env)
-    await _deliver(billing, await asyncio.to_thread(billing.stripe.renew, subscription_id, outcome="failed"))
+    await _renewal_fails(billing, env, subscription_id)
     state = await billing.wait_for(headers, lambda s: s["status"] == "past_due")
     assert state["plan"] == "pro" and state["grace_until"] is not None
     assert (await billing.http.get("/billing/usage", headers=headers)).json()["limit"] == 30
@@ -122,9 +134,7 @@ async def test_a_failed_payment_keeps_the_plan_through_the_grace_period_then_dow
     assert (await _state(billing, user_id)).entitled_plan == "free"
 
     # Paid late after all: the plan comes back.
-    await _sync_clock(billing, env)
-    invoice_id = billing.stripe.latest_invoice(subscription_id)["id"]
-    await _deliver(billing, await asyncio.to_thread(billing.stripe.pay_invoice, invoice_id))
+    await _invoice_paid_late(billing, env, subscription_id)
     state = await billing.wait_for(headers, lambda s: s["status"] == "active")
     assert state["plan"] == "pro"
 
@@ -134,15 +144,11 @@ async def test_a_failed_payment_recovered_within_the_grace_period_keeps_the_plan
 ) -> None:
     billing, env = billing_skipping, skipping_env
     headers, _, subscription_id = await _subscribed_user(billing, env)
-    await _sleep_until(env, _period_end(billing, subscription_id) + timedelta(minutes=1))
-    await _sync_clock(billing, env)
-    await _deliver(billing, await asyncio.to_thread(billing.stripe.renew, subscription_id, outcome="failed"))
+    await _renewal_fails(billing, env, subscription_id)
     await billing.wait_for(headers, lambda s: s["status"] == "past_due")
 
     await env.sleep(timedelta(days=2))  # Stripe's smart retry succeeds two days later
-    await _sync_clock(billing, env)
-    invoice_id = billing.stripe.latest_invoice(subscription_id)["id"]
-    await _deliver(billing, await asyncio.to_thread(billing.stripe.pay_invoice, invoice_id))
+    await _invoice_paid_late(billing, env, subscription_id)
     state = await billing.wait_for(headers, lambda s: s["status"] == "active")
     assert state["plan"] == "pro" and state["grace_until"] is None
 

@@ -23,12 +23,10 @@ import copy
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from types import TracebackType
 from typing import Any
 
 import uvicorn
@@ -36,6 +34,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.background_server import BackgroundServer
 
 # --- scripted replies ---------------------------------------------------------------------------------------
 
@@ -385,58 +385,19 @@ def create_app(state: _State) -> Starlette:
     )
 
 
-class FakeOpenAI:
+class FakeOpenAI(BackgroundServer):
     """The server on 127.0.0.1 and a free port, in a background thread. Use as a context manager or call
     `start()` / `stop()`; `base_url` is what `AsyncOpenAI(base_url=...)` wants."""
 
+    name = "fake OpenAI server"
+
     def __init__(self, *, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self._state = _State(latency)
-        self.app = create_app(self._state)
-        self.host = host
-        self.port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__(create_app(self._state), host=host, port=port)
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
-
-    def start(self) -> FakeOpenAI:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"fake-openai-{self.port}"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake OpenAI server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # scripting and inspection
 

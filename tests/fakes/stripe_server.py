@@ -67,7 +67,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import string
 import threading
 import time
@@ -75,7 +74,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -87,6 +85,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.background_server import BackgroundServer
 
 JSON = dict[str, Any]
 
@@ -1660,10 +1660,12 @@ def create_app(account: _Account) -> Starlette:
 # --- the Python handle ----------------------------------------------------------------------------------------
 
 
-class FakeStripe:
+class FakeStripe(BackgroundServer):
     """The server on 127.0.0.1 and a free port, in a background thread. Use as a context manager or call
     `start()` / `stop()`; point the SDK at `url` (or use `client()`). Control methods return deep copies of the
     events they created, oldest first, and also POST them to the webhook URL when one is set."""
+
+    name = "fake Stripe server"
 
     def __init__(
         self,
@@ -1677,49 +1679,10 @@ class FakeStripe:
         self._account = _Account(webhook_url, webhook_secret)
         for spec in prices or ():
             self._account.add_price(PriceSpec.of(spec))
-        self.app = create_app(self._account)
-        self.host = host
-        self.port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(create_app(self._account), host=host, port=port)
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> FakeStripe:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
+    def _bound(self) -> None:
         self._account.public_url = self.url
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"fake-stripe-{self.port}"
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Stripe server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeStripe:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def client(self, api_key: str = DEFAULT_API_KEY, **options: Any) -> Any:
         """A `stripe.StripeClient` pointed at this server, without network retries unless asked."""
