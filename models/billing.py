@@ -179,13 +179,19 @@ class UpdateSubscriptionInput:
 
 
 @dataclass(frozen=True)
+class AuditedEvent:
+    event: StripeEventRef
+    outcome: str = "applied"  # applied | stale | ignored
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class RecordSubscriptionInput:
-    """One state change: written to the projection, with the event (if any) in the audit table."""
+    """One state change: written to the projection, with the events that caused it in the audit table."""
 
     user_id: uuid.UUID
     state: SubscriptionState
-    event: StripeEventRef | None = None
-    outcome: str = "applied"  # applied | stale | ignored
+    events: list[AuditedEvent] = field(default_factory=list)
     reason: str = ""
 
 

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         FREE_PLAN,
         SUBSCRIBED,
         SUBSCRIPTION_WORKFLOW,
+        AuditedEvent,
         CheckoutRequest,
         CheckoutResult,
         CreateCheckoutInput,
@@ -92,9 +93,10 @@ class SubscriptionWorkflow:
                 async with self._lock:
                     await self._on_deadline()
             while self._inbox and not self._user_gone:
-                event = self._inbox.pop(0)
+                # Everything waiting is taken together: one read of Stripe answers a burst of events.
+                batch, self._inbox = self._inbox, []
                 async with self._lock:
-                    await self._take_event(event)
+                    await self._take_events(batch)
             if self._run_is_long() and not self._user_gone:
                 # Hand over only when no update is half done and no signal is waiting.
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -250,33 +252,46 @@ class SubscriptionWorkflow:
 
     # --- events and timers -------------------------------------------------------------------------------------
 
-    async def _take_event(self, event: StripeEventRef) -> None:
+    async def _take_events(self, events: list[StripeEventRef]) -> None:
         state = self._state
-        if event.id in state.recent_event_ids:
+        fresh: list[StripeEventRef] = []
+        for event in events:
+            if event.id in state.recent_event_ids:
+                continue
+            state.recent_event_ids = [*state.recent_event_ids, event.id][-RECENT_EVENT_IDS:]
+            self._events_this_run += 1
+            state.events_applied += 1
+            fresh.append(event)
+        if not fresh:
             return
-        state.recent_event_ids = [*state.recent_event_ids, event.id][-RECENT_EVENT_IDS:]
-        self._events_this_run += 1
-        state.events_applied += 1
-        if event.created < state.last_event_created:
-            await self._record(event, "stale", "older than the state already applied")
-            return
-        state.last_event_created = event.created
-        if event.type == "checkout.session.expired":
-            if event.object_id == state.checkout_session_id:
-                self._drop_checkout()
-            await self._record(event, reason="checkout expired")
-            return
-        if event.type == "checkout.session.completed" and event.object_id == state.checkout_session_id:
-            state.checkout_session_id = state.checkout_started_at = None
-        if event.subscription_id is None and event.customer_id is None:
-            await self._record(event, "ignored", "no subscription in the event")
-            return
-        snapshot = await self._fetch(
-            FetchSubscriptionInput(event.subscription_id, None if event.subscription_id else event.customer_id),
-            f"Read the subscription after {event.type}",
-        )
-        applied = snapshot is not None and self._apply_snapshot(snapshot)
-        await self._record(event, "applied" if applied else "ignored", "" if applied else "not the current one")
+        audits: list[AuditedEvent] = []
+        to_read: list[StripeEventRef] = []
+        for event in sorted(fresh, key=lambda e: e.created):
+            if event.created < state.last_event_created:
+                audits.append(AuditedEvent(event, "stale", "older than the state already applied"))
+                continue
+            state.last_event_created = event.created
+            if event.type == "checkout.session.expired":
+                if event.object_id == state.checkout_session_id:
+                    self._drop_checkout()
+                audits.append(AuditedEvent(event, "applied", "checkout expired"))
+                continue
+            if event.type == "checkout.session.completed" and event.object_id == state.checkout_session_id:
+                state.checkout_session_id = state.checkout_started_at = None
+            if event.subscription_id is None and event.customer_id is None:
+                audits.append(AuditedEvent(event, "ignored", "no subscription in the event"))
+                continue
+            to_read.append(event)
+        if to_read:
+            newest = to_read[-1]
+            snapshot = await self._fetch(
+                FetchSubscriptionInput(newest.subscription_id, None if newest.subscription_id else newest.customer_id),
+                f"Read the subscription after {', '.join(sorted({e.type for e in to_read}))}",
+            )
+            applied = snapshot is not None and self._apply_snapshot(snapshot)
+            outcome, reason = ("applied", "") if applied else ("ignored", "not the current subscription")
+            audits += [AuditedEvent(event, outcome, reason) for event in to_read]
+        await self._record(audits)
 
     def _next_deadline(self) -> datetime | None:
         state = self._state
@@ -409,16 +424,18 @@ class SubscriptionWorkflow:
                 )
         self._publish()
 
-    async def _record(self, event: StripeEventRef | None = None, outcome: str = "applied", reason: str = "") -> None:
+    async def _record(self, events: list[AuditedEvent] | None = None, reason: str = "") -> None:
+        events = events or []
+        summary = reason or ", ".join(f"{a.event.type} ({a.outcome})" for a in events) or "state"
         result = await self._local(
             SubscriptionActivities.record_subscription,
-            RecordSubscriptionInput(self._user_id, self._state, event, outcome, reason),
-            f"Save: {reason or (event.type if event else 'state')}",
+            RecordSubscriptionInput(self._user_id, self._state, events, reason),
+            f"Save: {summary}"[:200],
         )
         if not result.user_exists:
             self._user_gone = True
             return
-        self._publish(reason)
+        self._publish(reason or summary)
 
     async def _local(self, method: Callable[..., Awaitable[Any]], arg: Any, summary: str) -> Any:
         return await workflow.execute_local_activity_method(

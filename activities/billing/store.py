@@ -201,23 +201,28 @@ class BillingStore:
             )
             await session.execute(update(User).where(User.id == data.user_id).values(plan_code=state.entitled_plan))
             duplicate = False
-            if data.event is not None:
+            if data.events:
                 inserted = await session.execute(
                     insert(StripeEvent)
                     .values(
-                        event_id=data.event.id,
-                        user_id=data.user_id,
-                        type=data.event.type,
-                        object_id=data.event.object_id,
-                        stripe_created=datetime.fromtimestamp(data.event.created, UTC),
-                        outcome=data.outcome,
-                        reason=data.reason,
-                        status_after=state.status.value,
+                        [
+                            {
+                                "event_id": audited.event.id,
+                                "user_id": data.user_id,
+                                "type": audited.event.type,
+                                "object_id": audited.event.object_id,
+                                "stripe_created": datetime.fromtimestamp(audited.event.created, UTC),
+                                "outcome": audited.outcome,
+                                "reason": audited.reason,
+                                "status_after": state.status.value,
+                            }
+                            for audited in data.events
+                        ]
                     )
                     .on_conflict_do_nothing(index_elements=[StripeEvent.event_id])
                     .returning(StripeEvent.event_id)
                 )
-                duplicate = inserted.first() is None
+                duplicate = len(inserted.all()) < len(data.events)
         return RecordResult(user_exists=True, duplicate_event=duplicate)
 
     async def events_of(self, user_id: uuid.UUID) -> list[tuple[str, str, str]]:
