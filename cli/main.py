@@ -37,17 +37,18 @@ def improve_cv(
     position: str,
     theme: str,
     paper: str,
-    language: str,
+    language: str | None,
     out: Path,
     temporal_ui: str,
 ) -> dict[str, Any]:
-    target = {
+    target: dict[str, Any] = {
         "position": position,
         "job_description": job_text,
         "theme": theme,
         "paper": paper,
-        "output_language": language,
     }
+    if language:  # unset, the API uses the CV's own language
+        target["output_language"] = language
     with Progress(
         TextColumn("{task.description:<12}"),
         BarColumn(),
@@ -87,7 +88,9 @@ def improve(
     theme: Annotated[str, typer.Option(help="PDF theme (GET /themes lists them)")] = "classic",
     position: Annotated[str | None, typer.Option(help="Target job title (default: first line of --job)")] = None,
     paper: Annotated[str, typer.Option(help="A4 or Letter")] = "A4",
-    language: Annotated[str, typer.Option(help="Output language (ISO 639-1)")] = "en",
+    language: Annotated[
+        str | None, typer.Option(help="Output language (ISO 639-1); default: the CV's own language")
+    ] = None,
     api_url: Annotated[str, typer.Option(envvar="CVIMPROVER_API_URL")] = "http://127.0.0.1:8000",
     email: Annotated[str | None, typer.Option(envvar="CVIMPROVER_EMAIL")] = None,
     password: Annotated[str | None, typer.Option(envvar="CVIMPROVER_PASSWORD")] = None,
