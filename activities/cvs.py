@@ -14,7 +14,9 @@ from uuid6 import uuid7
 from activities.blobs import delete_orphan_blobs, get_blob, put_blob, sha256_hex
 from activities.database import Sessions
 from activities.documents import DocumentKind, ExtractedDocument, extract_document
+from activities.documents.language import with_detected_language
 from activities.errors import NotFound
+from activities.versions import original_version
 from models.tables import Cv, Improvement, Rendition
 
 CONTENT_TYPES: dict[DocumentKind, str] = {
@@ -71,10 +73,12 @@ class CvStore:
         async with self._sessions() as session:
             known = await session.scalar(select(Cv).where(Cv.user_id == user_id, Cv.file_sha256 == sha).limit(1))
         if known is not None:
-            return sha, known.kind, known.pages, known.text, known.resume
+            return sha, known.kind, known.pages, known.text, with_detected_language(known.resume, known.text)
         # Parsing is CPU-bound: keep it off the event loop.
         doc: ExtractedDocument = await asyncio.to_thread(extract_document, data, max_pages=self._max_pages)
-        return sha, str(doc.kind), doc.pages, doc.text, doc.resume.model_dump(mode="json")
+        # The CV's language goes with its parsed JSON, in `meta`: every copy of the CV then says what it is in.
+        resume = with_detected_language(doc.resume.model_dump(mode="json"), doc.text)
+        return sha, str(doc.kind), doc.pages, doc.text, resume
 
     async def create(self, user_id: uuid.UUID, filename: str, data: bytes) -> CvRecord:
         """Store an upload after it extracts cleanly; raises DocumentError with a user-facing message."""
@@ -96,6 +100,7 @@ class CvStore:
             )
             session.add(cv)
             await session.flush()
+            session.add(original_version(cv.id, resume))  # version 1, committed with the CV
             await session.refresh(cv)
         return _record(cv)
 

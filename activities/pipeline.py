@@ -18,14 +18,24 @@ from temporalio.exceptions import ApplicationError
 from activities.blobs import get_blob, put_blob
 from activities.database import Sessions
 from activities.documents import DocumentError, extract_document
+from activities.documents.language import with_detected_language
 from activities.errors import QuotaExhausted
 from activities.llm import RewriteEngine
 from activities.progress import ProgressBus, ProgressEvent
 from activities.quota import reserve_unit, settle_unit, today_utc
 from activities.rendering import PdfRenderer, UnknownTheme
 from activities.scoring import score_keywords
+from activities.tailoring import ats_score, tailor
 from activities.verification import verify_rewrite
-from models.improvement import STAGE_PERCENT, Change, RewriteResult, Scores, Stage
+from models.improvement import (
+    ENGINE_WARNING_CODES,
+    STAGE_PERCENT,
+    Change,
+    RewriteResult,
+    Scores,
+    Stage,
+    VerificationWarning,
+)
 from models.resume import Resume
 from models.tables import Cv, Improvement, Rendition
 from models.target import ImprovementTarget, PaperSize
@@ -139,7 +149,8 @@ class CvPipelineActivities:
                 except DocumentError as exc:
                     raise ApplicationError(exc.message, type=f"Document:{exc.code}", non_retryable=True) from None
                 resume, text = doc.resume.model_dump(mode="json"), doc.text
-        await self._save(data.improvement_id, original_resume=resume)
+        # CVs stored before languages were detected get theirs here; the engines read it from `meta`.
+        await self._save(data.improvement_id, original_resume=with_detected_language(resume, text))
         return ExtractionSummary(kind=kind, pages=pages, characters=len(text))
 
     @activity.defn
@@ -154,6 +165,7 @@ class CvPipelineActivities:
             engine=result.engine,
             result_resume=result.resume.model_dump(mode="json"),
             changes=[c.model_dump(mode="json") for c in result.changes],
+            warnings=[w.model_dump(mode="json") for w in result.warnings],
         )
         return RewriteSummary(engine=result.engine, changes=len(result.changes))
 
@@ -167,11 +179,13 @@ class CvPipelineActivities:
             engine=row.engine or "unknown",
         )
         checked = verify_rewrite(original, draft)
+        # The engine's own caveats (stored by rewrite_cv) stay first; a retry does not repeat the fact check's.
+        engine_warnings = [w for w in row.warnings or [] if w.get("code") in ENGINE_WARNING_CODES]
         await self._save(
             data.improvement_id,
             result_resume=checked.resume.model_dump(mode="json"),
             changes=[c.model_dump(mode="json") for c in checked.changes],
-            warnings=[w.model_dump(mode="json") for w in checked.warnings],
+            warnings=[*engine_warnings, *(w.model_dump(mode="json") for w in checked.warnings)],
         )
         return VerificationSummary(kept=len(checked.changes), reverted=len(checked.warnings))
 
@@ -179,13 +193,19 @@ class CvPipelineActivities:
     async def score_cv(self, data: ImprovementRef) -> ScoreSummary:
         row = await self._enter(data.improvement_id, Stage.SCORING)
         target = ImprovementTarget.model_validate(row.target)
-        before = score_keywords(
-            Resume.model_validate(row.original_resume or {}), target.job_description, position=target.position
+        original = Resume.model_validate(row.original_resume or {})
+        improved = Resume.model_validate(row.result_resume or {})
+        jd = target.job_description
+        before = score_keywords(original, jd, position=target.position)
+        after = score_keywords(improved, jd, position=target.position)
+        scores = Scores(
+            before=before,
+            after=after,
+            ats_before=ats_score(original, jd),
+            ats_after=ats_score(improved, jd),
+            tailoring=tailor(original, [Change.model_validate(c) for c in row.changes or []], jd),
         )
-        after = score_keywords(
-            Resume.model_validate(row.result_resume or {}), target.job_description, position=target.position
-        )
-        await self._save(data.improvement_id, scores=Scores(before=before, after=after).model_dump(mode="json"))
+        await self._save(data.improvement_id, scores=scores.model_dump(mode="json"))
         return ScoreSummary(before=before.score, after=after.score)
 
     @activity.defn
@@ -195,9 +215,10 @@ class CvPipelineActivities:
         else:
             row = await self._load(data.improvement_id)
         resume = Resume.model_validate(row.result_resume or row.original_resume or {})
+        max_pages = ImprovementTarget.model_validate(row.target).max_pages
         try:
             rendered = await self._renderer.render(
-                resume, theme=data.theme, paper=PaperSize(data.paper), language=data.language
+                resume, theme=data.theme, paper=PaperSize(data.paper), language=data.language, max_pages=max_pages
             )
         except UnknownTheme as exc:
             raise ApplicationError(str(exc), type="UnknownTheme", non_retryable=True) from None
@@ -218,6 +239,16 @@ class CvPipelineActivities:
                     constraint="uq_renditions_variant", set_={"pdf_sha256": sha, "pages": rendered.pages}
                 )
             )
+            if data.report_progress:
+                # How the main PDF fits the page limit is told with the other warnings (replacing an earlier try's).
+                fit = [
+                    VerificationWarning(change_id=None, path="", code="page_fit", message=m).model_dump(mode="json")
+                    for m in rendered.warnings
+                ]
+                kept = [w for w in row.warnings or [] if w.get("code") != "page_fit"]
+                await session.execute(
+                    update(Improvement).where(Improvement.id == data.improvement_id).values(warnings=kept + fit)
+                )
         return RenderSummary(pdf_sha256=sha, pages=rendered.pages, render_ms=rendered.render_ms)
 
     @activity.defn

@@ -23,6 +23,7 @@ from activities.quota import QuotaStore
 from activities.ratelimit import RateLimiter
 from activities.revocation import TokenDenyList
 from activities.sessions import SessionStore
+from activities.versions import VersionStore
 from models.settings import Settings
 
 
@@ -45,6 +46,7 @@ class Stores:
     billing: BillingStore
     entitlements: EntitlementCache
     stripe: StripeGateway | None  # None when billing is not configured
+    versions: VersionStore
 
     @classmethod
     def open(cls, settings: Settings) -> Stores:
@@ -70,6 +72,7 @@ class Stores:
             billing=BillingStore(sessions, settings.stripe_price_overrides()),
             entitlements=EntitlementCache(sessions, redis),
             stripe=StripeGateway.from_settings(settings),
+            versions=VersionStore(sessions),
         )
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from activities.blobs import delete_orphan_blobs
 from activities.database import Sessions
 from activities.errors import Conflict, DomainError, NotFound
 from activities.scoring import score_keywords
+from activities.tailoring import ats_score
 from activities.verification import verify_rewrite
 from models.improvement import Change, RewriteResult, Stage, VerificationWarning
 from models.resume import Resume
@@ -250,11 +251,15 @@ class VersionStore:
             target = ImprovementTarget.model_validate(improvement.target)
             rerender: list[tuple[str, str]] = []
             if improvement.result_resume != row.resume:
-                after = score_keywords(
-                    Resume.model_validate(row.resume), target.job_description, position=target.position
-                )
+                applied = Resume.model_validate(row.resume)
+                after = score_keywords(applied, target.job_description, position=target.position)
                 improvement.result_resume = row.resume
-                improvement.scores = {**(improvement.scores or {}), "after": after.model_dump(mode="json")}
+                # The "after" figures describe the applied version; "before" and the tailoring report stay.
+                improvement.scores = {
+                    **(improvement.scores or {}),
+                    "after": after.model_dump(mode="json"),
+                    "ats_after": ats_score(applied, target.job_description).model_dump(mode="json"),
+                }
                 rerender = await self._drop_renditions(session, improvement_id, target)
             return AppliedVersion(
                 version=_record(row),

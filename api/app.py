@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import install_problem_handlers, problem_response
-from api.routers import account, auth, billing, cvs, improvements, ops, webhooks
+from api.routers import account, auth, billing, cvs, improvements, ops, versions, webhooks
 from api.routers import google as google_signin
 from api.services import Services
 from models.settings import Settings, get_settings
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account.router,
         cvs.router,
         improvements.router,
+        versions.router,
         billing.router,
         webhooks.router,
         ops.router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -85,6 +86,12 @@ class CvOut(BaseModel):
 
 class CvDetail(CvOut):
     resume: dict[str, Any] = Field(description="The CV as parsed, in JSON Resume v1.0.0 form.")
+    language: str | None = Field(
+        default=None,
+        description="ISO 639-1 code of the language the CV is written in, detected at upload; null when the "
+        "text says too little. Also in `resume.meta.detectedLanguage`.",
+    )
+    language_confidence: float | None = Field(default=None, ge=0, le=1, description="How sure the detection is.")
 
 
 class ImprovementAccepted(BaseModel):
@@ -126,10 +133,22 @@ class ImprovementOut(ImprovementSummary):
     engine: str | None
     error: ErrorOut | None
     result: dict[str, Any] | None = Field(description="The improved CV (JSON Resume) once verified.")
+    input_language: str | None = Field(
+        default=None, description="The language the CV was written in (detected), once the result is there."
+    )
     changes: list[Change]
-    warnings: list[VerificationWarning]
+    warnings: list[VerificationWarning] = Field(
+        description='Changes the fact check reverted, and caveats about the whole result (path ""), such as '
+        "not_translated when the offline engine kept the CV's language."
+    )
     scores: Scores | None
     pdfs: list[PdfOut]
+
+
+class ExportFormat(StrEnum):
+    PDF = "pdf"
+    DOCX = "docx"
+    JSON = "json"
 
 
 class RenderRequest(BaseModel):
@@ -152,6 +171,9 @@ class ThemeOut(BaseModel):
     name: str
     title: str
     description: str
+    two_column: bool = Field(description="Two columns of text (read main column first, then the side column).")
+    ats_friendly: bool = Field(description="Designed for applicant tracking systems.")
+    preview_url: str = Field(description="A PNG of page one of a sample CV in this theme.")
 
 
 class PlanPrices(BaseModel):

@@ -23,6 +23,7 @@ from activities.ratelimit import RateLimiter
 from activities.revocation import TokenDenyList
 from activities.sessions import SessionStore
 from activities.stores import Stores
+from activities.versions import VersionStore
 from models.settings import Settings
 
 
@@ -95,6 +96,10 @@ class Services:
     @property
     def stripe(self) -> StripeGateway | None:
         return self.stores.stripe
+
+    @property
+    def versions(self) -> VersionStore:
+        return self.stores.versions
 
     async def connect_temporal(self) -> Client:
         """Connect once and keep the client; a failed attempt is retried by the next request."""

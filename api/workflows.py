@@ -89,9 +89,18 @@ async def cancel_workflows(services: Services, workflow_ids: list[str]) -> None:
 
 
 async def start_render(
-    services: Services, user: Account, improvement_id: uuid.UUID, theme: str, paper: str, language: str
+    services: Services,
+    user: Account,
+    improvement_id: uuid.UUID,
+    theme: str,
+    paper: str,
+    language: str,
+    *,
+    replace_running: bool = False,
 ) -> str:
     workflow_id = render_workflow_id(improvement_id, theme, paper)
+    # A render still running may have read the result before it changed: a new result replaces it.
+    conflict = WorkflowIDConflictPolicy.TERMINATE_EXISTING if replace_running else WorkflowIDConflictPolicy.USE_EXISTING
     try:
         client = await services.connect_temporal()
         await client.start_workflow(
@@ -99,7 +108,7 @@ async def start_render(
             RenderInput(improvement_id, theme, paper, language, report_progress=False),
             id=workflow_id,
             task_queue=services.settings.temporal_task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_conflict_policy=conflict,
             # Lets operators, and account deletion, find a user's re-renders.
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(SearchAttributeKey.for_keyword(SA_CV_USER_ID), str(user.id))]

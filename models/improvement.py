@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.resume import Resume
+from models.tailoring import AtsScore, TailoringReport
 
 
 class Stage(StrEnum):
@@ -56,14 +57,20 @@ class Change(BaseModel):
 
 
 class VerificationWarning(BaseModel):
-    """A change the fact check reverted, and why."""
+    """A change the fact check reverted, and why; or a caveat the engine reports about the whole result
+    (`path` "", a code of ENGINE_WARNING_CODES)."""
 
     model_config = ConfigDict(frozen=True)
 
     change_id: str | None
     path: str
-    code: str = Field(description="invented_employer, invented_number, contact_changed, ...")
+    code: str = Field(description="invented_employer, invented_number, contact_changed, not_translated, ...")
     message: str
+
+
+NOT_TRANSLATED = "not_translated"
+# Warnings an engine reports itself; the fact check keeps them and adds its own.
+ENGINE_WARNING_CODES = frozenset({NOT_TRANSLATED})
 
 
 class KeywordScore(BaseModel):
@@ -81,6 +88,10 @@ class Scores(BaseModel):
 
     before: KeywordScore
     after: KeywordScore
+    # Optional so rows scored before tailoring existed still load.
+    ats_before: AtsScore | None = None
+    ats_after: AtsScore | None = None
+    tailoring: TailoringReport | None = None
 
 
 class RewriteResult(BaseModel):
@@ -89,6 +100,7 @@ class RewriteResult(BaseModel):
     resume: Resume
     changes: list[Change]
     engine: str = Field(description="'offline' or 'openai:<model>'")
+    warnings: list[VerificationWarning] = Field(default_factory=list, description="The engine's own caveats.")
 
 
 class VerificationResult(BaseModel):

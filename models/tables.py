@@ -243,3 +243,27 @@ class StripeEvent(Base):
     reason: Mapped[str] = mapped_column(Text, server_default="")
     status_after: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime] = _now()
+
+
+class CvVersion(Base):
+    """One version of a CV: 1 is the upload, then every set of chosen changes applied and every restore."""
+
+    __tablename__ = "cv_versions"
+    __table_args__ = (
+        UniqueConstraint("cv_id", "number", name="uq_cv_versions_cv_number"),
+        CheckConstraint("source in ('original', 'improvement', 'applied', 'restored')", name="source"),
+        CheckConstraint("number >= 1", name="number"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    cv_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cvs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    resume: Mapped[dict[str, Any]]
+    source: Mapped[str] = mapped_column(String(16))
+    # Kept when the improvement is deleted: the version stays, its origin is forgotten.
+    improvement_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("improvements.id", ondelete="SET NULL"), index=True
+    )
+    accepted_change_ids: Mapped[list[str] | None] = mapped_column(JSONB)
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = _now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,10 @@ class PaperSize(StrEnum):
     LETTER = "Letter"
 
 
+# How many pages a PDF may take: one, or two (the default).
+PageLimit = Literal[1, 2]
+
+
 # Output languages a result can be asked for (ISO 639-1).
 SUPPORTED_LANGUAGES: dict[str, str] = {
     "en": "English",
@@ -46,10 +51,18 @@ SUPPORTED_LANGUAGES: dict[str, str] = {
     "it": "Italian",
     "nl": "Dutch",
     "uk": "Ukrainian",
+    "ru": "Russian",
     "el": "Greek",
     "zh": "Chinese",
     "ja": "Japanese",
+    "ko": "Korean",
 }
+DEFAULT_OUTPUT_LANGUAGE = "en"
+
+
+def default_output_language(input_language: str | None) -> str:
+    """The output language when none is asked for: the CV's own language when we can write it, else English."""
+    return input_language if input_language in SUPPORTED_LANGUAGES else DEFAULT_OUTPUT_LANGUAGE
 
 
 class ImprovementTarget(BaseModel):
@@ -64,6 +77,15 @@ class ImprovementTarget(BaseModel):
     location: str | None = Field(default=None, max_length=200)
     application_timeline: ApplicationTimeline | None = None
     job_description: str = Field(default="", max_length=JOB_DESCRIPTION_MAX_CHARS)
-    output_language: str = Field(default="en", description="ISO 639-1 code of the result's language.")
+    output_language: str = Field(
+        default=DEFAULT_OUTPUT_LANGUAGE,
+        description="ISO 639-1 code of the result's language. Left out, the API uses the CV's detected language "
+        "when it is supported, else English.",
+    )
     theme: str = Field(default="classic", max_length=50)
     paper: PaperSize = PaperSize.A4
+    max_pages: PageLimit = Field(
+        default=2,
+        description="1 or 2: the PDF is fitted to this many pages (tighter layout, then without references and "
+        "interests); a CV that still does not fit keeps all its text and the rendition says so.",
+    )

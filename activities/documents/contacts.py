@@ -158,7 +158,8 @@ def scan_contact_line(line: str, into: Contacts) -> bool:
             into.phones.append(phone)
         spans.append((start, end))
     for match in _NAMED_PROFILE_RE.finditer(line):
-        if any(s <= match.start() < e for s, e in spans):
+        # Any overlap: "GitHub: github.com/jane" is the URL already taken, not a user named "github.com".
+        if any(match.start() < e and s < match.end() for s, e in spans):
             continue
         network = match.group(1)
         if not any(p.network and p.network.lower() == network.lower() for p in into.profiles):

@@ -532,7 +532,9 @@ def _languages(lines: list[str]) -> list[Language]:
         category = _CATEGORY.match(text)
         if category and "," in category.group(2):
             text = category.group(2)  # "Languages: English (native), German (B2)"
-        for item in _items(text) if "(" in text or "," in text or "  " in text else [text]:
+        # "German – Native · English – Fluent" is how our own themes print them: a dot or bar lists too.
+        listed = "(" in text or "," in text or "  " in text or any(mark in text for mark in ";|•·▪")
+        for item in _items(text) if listed else [text]:
             languages.append(_language(item))
     return languages
 

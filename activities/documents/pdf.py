@@ -252,12 +252,20 @@ def _drop_running_headers(pages: list[_Page]) -> None:
         drop = set()
         for i in candidates:
             key = _edge_key(page.rows[i].text)
-            page_number = _PAGE_NUMBER.match(clean_inline(page.rows[i].text).lower()) is not None
+            text = clean_inline(page.rows[i].text).lower()
+            page_number = _PAGE_NUMBER.match(text) is not None or _ends_with_page_count(text, number + 1, len(pages))
             if page_number or (counts[key] >= needed and len(pages) > 1):
                 if number == 0 and i in top_rows and not page_number:
                     continue
                 drop.add(i)
         page.rows = [row for i, row in enumerate(page.rows) if i not in drop]
+
+
+def _ends_with_page_count(text: str, page: int, pages: int) -> bool:
+    """A footer such as "Jane Doe · 2 / 3" on page 2 of 3: only this page's own number and the page count
+    match, so "Rating 4/5" on a last line stays."""
+    match = re.search(r"(?:^|\s)(\d{1,3})\s*(?:/|of|von|de|sur|z|di)\s*(\d{1,3})$", text)
+    return match is not None and (int(match.group(1)), int(match.group(2))) == (page, pages) and pages > 1
 
 
 def _edge_key(text: str) -> str:
@@ -291,7 +299,9 @@ def _page_lines(page: _Page, body_size: float) -> list[SourceLine]:
             anchor = row
         last = row
         for url in links_after.get(index, []):
-            if not any(url.split("://", 1)[1].rstrip("/") in line.text for line in lines):
+            # Printed as "linkedin.com/in/jane" (no scheme, no www.): that is the link's own text.
+            bare = url.split("://", 1)[1].removeprefix("www.").rstrip("/")
+            if not any(bare in line.text for line in lines):
                 lines.append(SourceLine(url))
                 anchor = last = None
     return [SourceLine(line.text.replace(_SOFT_HYPHEN, "-"), line.heading) for line in lines]

@@ -96,6 +96,31 @@ def join_nonempty(parts: Iterable[str | None], sep: str = ", ") -> str:
     return sep.join(p.strip() for p in parts if p and p.strip())
 
 
+# What recruiters look for first comes first; a person's own order (an applied reorder) overrides it.
+DEFAULT_SECTION_ORDER = (
+    "work",
+    "education",
+    "skills",
+    "projects",
+    "certificates",
+    "awards",
+    "publications",
+    "volunteer",
+    "languages",
+    "interests",
+    "references",
+)
+
+
+def section_order(resume: Resume) -> list[str]:
+    """`meta.sectionOrder` (the sections it names, in its order), then the others in the default order."""
+    meta = extra(resume, "meta")
+    chosen = meta.get("sectionOrder") if isinstance(meta, dict) else None
+    named = [n for n in chosen if n in DEFAULT_SECTION_ORDER] if isinstance(chosen, list) else []
+    ordered = list(dict.fromkeys(named))
+    return ordered + [n for n in DEFAULT_SECTION_ORDER if n not in ordered]
+
+
 @cache
 def _environment() -> Environment:
     env = Environment(
@@ -115,6 +140,7 @@ def _environment() -> Environment:
         extra=extra,
         text_list=text_list,
         join_nonempty=join_nonempty,
+        section_order=section_order,
     )
     env.tests["has_content"] = has_content
     return env
@@ -138,9 +164,21 @@ def build_html(resume: Resume, *, theme: str, paper: PaperSize, language: str, i
     )
 
 
-def page_css(paper: PaperSize, fonts: str) -> str:
-    """The stylesheet's parts that depend on the request: paper size and font stacks (a `font_group`)."""
-    return f"@page {{ size: {PaperSize(paper).value}; }}\n" + fonts_css(fonts)
+# Paper sizes in PDF points, for pages laid out larger and scaled down on output (`page_css(scale=...)`).
+_PAPER_POINTS = {PaperSize.A4: (595.2756, 841.8898), PaperSize.LETTER: (612.0, 792.0)}
+
+
+def page_css(paper: PaperSize, fonts: str, scale: float = 1.0) -> str:
+    """The stylesheet's parts that depend on the request: paper size and font stacks (a `font_group`).
+
+    With `scale` < 1 the page is laid out `1 / scale` times larger, for a PDF written with `zoom=scale`: the
+    output is the same paper with everything (type, spacing, margins) shrunk evenly, whatever the theme.
+    """
+    paper = PaperSize(paper)
+    if scale == 1.0:
+        return f"@page {{ size: {paper.value}; }}\n" + fonts_css(fonts)
+    width, height = (side / scale for side in _PAPER_POINTS[paper])
+    return f"@page {{ size: {width:.3f}pt {height:.3f}pt; }}\n" + fonts_css(fonts)
 
 
 def render_html(resume: Resume, *, theme: str, paper: PaperSize, language: str) -> str:

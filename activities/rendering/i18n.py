@@ -173,6 +173,22 @@ LABELS: dict[str, Labels] = {
         present="дотепер",
         courses="Курси",
     ),
+    "ru": Labels(
+        summary="О себе",
+        experience="Опыт работы",
+        education="Образование",
+        skills="Навыки",
+        projects="Проекты",
+        languages="Языки",
+        certificates="Сертификаты",
+        awards="Награды",
+        publications="Публикации",
+        volunteering="Волонтёрская деятельность",
+        interests="Интересы",
+        references="Рекомендации",
+        present="настоящее время",
+        courses="Курсы",
+    ),
     "el": Labels(
         summary="Προφίλ",
         experience="Επαγγελματική εμπειρία",
@@ -221,9 +237,25 @@ LABELS: dict[str, Labels] = {
         present="現在",
         courses="履修科目",
     ),
+    "ko": Labels(
+        summary="자기소개",
+        experience="경력",
+        education="학력",
+        skills="보유 기술",
+        projects="프로젝트",
+        languages="어학",
+        certificates="자격증",
+        awards="수상 경력",
+        publications="출판물",
+        volunteering="봉사 활동",
+        interests="관심 분야",
+        references="추천인",
+        present="현재",
+        courses="수강 과목",
+    ),
 }
 
-# Abbreviated month names; None means the language writes dates as 2020年1月.
+# Abbreviated month names; None means the language writes dates with numbers (_NUMERIC_DATES).
 _MONTHS: dict[str, tuple[str, ...] | None] = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     "de": ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."),
@@ -247,9 +279,30 @@ _MONTHS: dict[str, tuple[str, ...] | None] = {
         "лист.",
         "груд.",
     ),
+    "ru": (
+        "янв.",
+        "февр.",
+        "март",
+        "апр.",
+        "май",
+        "июнь",
+        "июль",
+        "авг.",
+        "сент.",
+        "окт.",
+        "нояб.",
+        "дек.",
+    ),
     "el": ("Ιαν.", "Φεβ.", "Μαρ.", "Απρ.", "Μαΐ.", "Ιούν.", "Ιούλ.", "Αύγ.", "Σεπ.", "Οκτ.", "Νοέ.", "Δεκ."),
     "zh": None,
     "ja": None,
+    "ko": None,
+}
+# Year and month, then year, month and day, for the languages that write dates with numbers.
+_NUMERIC_DATES: dict[str, tuple[str, str]] = {
+    "zh": ("{y}年{m}月", "{y}年{m}月{d}日"),
+    "ja": ("{y}年{m}月", "{y}年{m}月{d}日"),
+    "ko": ("{y}년 {m}월", "{y}년 {m}월 {d}일"),
 }
 
 _ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -273,7 +326,7 @@ def labels_for(language: str) -> Labels:
 
 
 def format_date(value: str | None, language: str) -> str:
-    """ISO "2020-03" -> "Mar 2020" (or "2020年3月"); text that is not an ISO date is printed as written."""
+    """ISO "2020-03" -> "Mar 2020" (or "2020年3月", "2020년 3월"); text that is not an ISO date is printed as is."""
     if not value or not value.strip():
         return ""
     match = _ISO_DATE.match(value.strip())
@@ -282,9 +335,11 @@ def format_date(value: str | None, language: str) -> str:
     year, month, day = match.groups()
     if month is None or not 1 <= int(month) <= 12:
         return value.strip() if month is not None else year
-    months = _MONTHS[primary_language(language)]
+    primary = primary_language(language)
+    months = _MONTHS[primary]
     if months is None:
-        return f"{year}年{int(month)}月" + (f"{int(day)}日" if day else "")
+        with_month, with_day = _NUMERIC_DATES[primary]
+        return (with_day if day else with_month).format(y=year, m=int(month), d=int(day or 0))
     return (f"{int(day)} " if day else "") + f"{months[int(month) - 1]} {year}"
 
 

@@ -27,6 +27,7 @@ class _RenderJob:
     theme: str
     paper: str
     language: str
+    max_pages: int = 2
 
 
 RENDER_NICENESS = 5
@@ -34,7 +35,9 @@ RENDER_NICENESS = 5
 
 def _render_job(job: _RenderJob) -> RenderedPdf:
     resume = Resume.model_validate(job.resume)
-    return render_pdf(resume, theme=job.theme, paper=PaperSize(job.paper), language=job.language)
+    return render_pdf(
+        resume, theme=job.theme, paper=PaperSize(job.paper), language=job.language, max_pages=job.max_pages
+    )
 
 
 def _warm_up(ready: Semaphore | None = None) -> None:
@@ -109,13 +112,16 @@ class PdfRenderer:
             for _ in range(acquired):  # leave the count for a later caller
                 ready.release()
 
-    async def render(self, resume: Resume, *, theme: str, paper: PaperSize, language: str) -> RenderedPdf:
+    async def render(
+        self, resume: Resume, *, theme: str, paper: PaperSize, language: str, max_pages: int = 2
+    ) -> RenderedPdf:
         validate_theme(theme)  # here, so a bad name fails fast without a trip to a child
         job = _RenderJob(
             resume=resume.model_dump(mode="json", exclude_none=True),
             theme=theme,
             paper=PaperSize(paper).value,
             language=language,
+            max_pages=max_pages,
         )
         pool, _ = self._ensure_pool()
         try:

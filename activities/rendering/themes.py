@@ -20,6 +20,15 @@ class ThemeInfo:
     # What a client may want to know before choosing, e.g. {"columns": 1, "accent_color": False}.
     supports: dict[str, int | str | bool] = field(default_factory=dict, hash=False)
 
+    @property
+    def two_column(self) -> bool:
+        return self.supports.get("columns") == 2
+
+    @property
+    def ats_friendly(self) -> bool:
+        """Designed for applicant tracking systems (theme.json `supports.ats_friendly`)."""
+        return self.supports.get("ats_friendly") is True
+
 
 class UnknownTheme(ValueError):
     """A theme name that is not shipped; the message lists the valid ones and is safe to show users."""

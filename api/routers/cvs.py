@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
 from activities.cvs import CvRecord
+from activities.documents.language import stored_confidence, stored_language
 from api.deps import CurrentUser, ServicesDep
 from api.problems import Problem
 from api.schemas import CvDetail, CvOut
@@ -30,6 +31,15 @@ def _out(cv: CvRecord) -> CvOut:
     )
 
 
+def _detail(cv: CvRecord) -> CvDetail:
+    return CvDetail(
+        **_out(cv).model_dump(),
+        resume=cv.resume,
+        language=stored_language(cv.resume),
+        language_confidence=stored_confidence(cv.resume),
+    )
+
+
 def _too_large(limit: int) -> Problem:
     return Problem(
         413, "file_too_large", "File too large", f"The CV file is larger than the limit of {limit // (1024 * 1024)} MB."
@@ -48,7 +58,7 @@ async def upload_cv(
     if len(data) > limit:
         raise _too_large(limit)
     cv = await services.cvs.create(user.id, file.filename or "cv", data)
-    return CvDetail(**_out(cv).model_dump(), resume=cv.resume)
+    return _detail(cv)
 
 
 @router.get("/cvs", response_model=list[CvOut])
@@ -64,7 +74,7 @@ async def list_cvs(
 @router.get("/cvs/{cv_id}", response_model=CvDetail)
 async def get_cv(cv_id: uuid.UUID, user: CurrentUser, services: ServicesDep) -> CvDetail:
     cv = await services.cvs.get(user.id, cv_id)
-    return CvDetail(**_out(cv).model_dump(), resume=cv.resume)
+    return _detail(cv)
 
 
 @router.get("/cvs/{cv_id}/file", response_class=Response)

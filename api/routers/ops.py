@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from activities.rendering import list_themes
+from activities.rendering import UnknownTheme, list_themes, theme_preview_png
 from api.deps import ServicesDep
+from api.problems import Problem
 from api.schemas import ThemeOut
 
 router = APIRouter(tags=["operations"])
@@ -41,4 +43,32 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 
 @router.get("/themes", response_model=list[ThemeOut])
 async def themes() -> list[ThemeOut]:
-    return [ThemeOut(name=t.name, title=t.title, description=t.description) for t in list_themes()]
+    return [
+        ThemeOut(
+            name=t.name,
+            title=t.title,
+            description=t.description,
+            two_column=t.two_column,
+            ats_friendly=t.ats_friendly,
+            preview_url=f"/themes/{t.name}/preview.png",
+        )
+        for t in list_themes()
+    ]
+
+
+@router.get(
+    "/themes/{name}/preview.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "Page one of a sample CV in the theme."}},
+)
+async def theme_preview(name: str, request: Request) -> Response:
+    """Made on the first request (a second or two), then served from memory."""
+    try:
+        png = await theme_preview_png(name)
+    except UnknownTheme as exc:
+        raise Problem(404, "unknown_theme", "Unknown theme", str(exc)) from None
+    etag = '"' + hashlib.sha256(png).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(png, media_type="image/png", headers=headers)

@@ -83,7 +83,8 @@ async def test_another_user_gets_404_on_every_route_with_a_resource_id(stack: St
     assert r.status_code == 202, r.text
     improvement_id = r.json()["improvement_id"]
     assert (await stack.wait_finished(owner, improvement_id))["stage"] == "completed"
-    ids = {"cv_id": cv["id"], "improvement_id": improvement_id}
+    # Other path parameters get a value the owner has: version 1 of every CV exists.
+    ids = {"cv_id": cv["id"], "improvement_id": improvement_id, "number": 1}
 
     intruder = await stack.user()
     spec = (await stack.http.get("/openapi.json")).json()

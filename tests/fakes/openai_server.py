@@ -125,6 +125,11 @@ class Reply:
         """A valid answer that appends a fabricated metric to the first highlight."""
         return cls("invent_number", text=text)
 
+    @classmethod
+    def edit_path(cls, path: str, value: str) -> Reply:
+        """A valid answer that also sets the field at `path` (e.g. `work/0/name`) to `value`, reported as a change."""
+        return cls("edit_path", text=value, content=path)
+
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, "", 0, 0.0) or k == "kind"}
 
@@ -225,6 +230,15 @@ def _invent(reply: Reply, resume: dict[str, Any], changes: list[dict[str, Any]])
             summary = resume.setdefault("basics", {}).get("summary") or ""
             resume["basics"]["summary"] = f"{summary} {reply.text}".strip()
             changes.append(_change("basics/summary", summary, resume["basics"]["summary"], "Quantifies impact."))
+    elif reply.kind == "edit_path":
+        *parents, last = str(reply.content).split("/")
+        node: Any = resume
+        for segment in parents:
+            node = node[int(segment)] if isinstance(node, list) else node.setdefault(segment, {})
+        key: Any = int(last) if isinstance(node, list) else last
+        before = node[key] if isinstance(node, list) else node.get(key)
+        node[key] = reply.text
+        changes.append(_change(str(reply.content), before, reply.text, "Reads better for the target job."))
 
 
 # --- the server ---------------------------------------------------------------------------------------------

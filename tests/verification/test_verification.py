@@ -101,7 +101,6 @@ def test_an_unchanged_rewrite_passes_untouched() -> None:
     ("path", "value"),
     [
         ("basics/summary", "Python engineer with 7 years of experience, at home with Kubernetes."),
-        ("basics/label", "Backend Engineer"),
         ("work/0/highlights/0", "Cut build time by 30 percent"),
         ("work/0/highlights/1", "Maintain the billing service"),
         ("work/1/highlights/1", "Served 1000 customers"),
@@ -271,12 +270,16 @@ def test_identity_fields_come_back_from_the_original(path: str, value: Any, code
     ],
 )
 def test_protected_fields_are_restored(path: str, value: Any, code: str, restored: str) -> None:
-    result = check(setter(path, value), ("c1", path))
-    assert codes(result) == [code]
-    assert result.warnings[0].change_id == "c1"
+    # Unlisted, the document check names the fact; reported, the change is refused first as a blocked path.
+    unlisted = check(setter(path, value))
+    assert codes(unlisted) == [code]
+    reported = check(setter(path, value), ("c1", path))
+    assert codes(reported) == ["blocked_path"]
+    assert reported.warnings[0].change_id == "c1"
     section, index, name = path.split("/")
-    assert getattr(getattr(result.resume, section)[int(index)], name) == restored
-    assert result.changes == []
+    for result in (unlisted, reported):
+        assert getattr(getattr(result.resume, section)[int(index)], name) == restored
+        assert result.changes == []
 
 
 def test_adding_an_end_date_to_the_current_role_is_reverted() -> None:
@@ -295,7 +298,7 @@ def test_an_added_work_entry_is_removed() -> None:
         d["work"][2]["highlights"][0] = "Built internal tools with Python"
 
     result = check(add, ("c1", "work/1"), ("c2", "work/2/highlights/0"))
-    assert codes(result) == ["entry_added"]
+    assert codes(result) == ["blocked_path", "entry_added"]  # a whole entry is not an editable path
     assert [w.name for w in result.resume.work] == ["Globex", "Initech"]
     assert result.warnings[0].change_id == "c1"
     # the kept change now points where its text is in the result
@@ -418,8 +421,8 @@ def test_a_new_skill_group_keeps_only_proven_keywords() -> None:
         d["skills"].append({"name": "Tools", "keywords": ["React", "Python", "Docker"]})
 
     result = check(add, ("c1", "skills/2"))
-    assert codes(result) == ["invented_skill"]
-    assert result.warnings[0].path == "skills/2/keywords/0"
+    assert codes(result) == ["blocked_path", "invented_skill"]  # a whole group is not an editable path
+    assert result.warnings[1].path == "skills/2/keywords/0"
     assert result.resume.skills[2].model_dump(exclude_none=True) == {
         "name": "Tools",
         "keywords": ["Python", "Docker"],
@@ -438,16 +441,16 @@ def test_changes_with_other_path_notations_still_match() -> None:
     assert result.changes == []
 
 
-def test_a_broad_change_is_named_but_kept_when_only_part_of_it_is_reverted() -> None:
+def test_a_broad_change_to_a_whole_entry_is_blocked_and_reverted() -> None:
     def edit(d: dict[str, Any]) -> None:
         d["work"][0]["highlights"][0] = "Reduced build time by 30% across teams"
         d["work"][0]["highlights"][1] = "Maintained the billing service for 9 teams"
 
     result = check(edit, ("c1", "work/0"))
-    assert codes(result) == ["invented_number"]
+    assert codes(result) == ["blocked_path"]
     assert result.warnings[0].change_id == "c1"
-    assert [c.id for c in result.changes] == ["c1"]
-    assert result.resume.work[0].highlights[0] == "Reduced build time by 30% across teams"
+    assert result.changes == []
+    assert result.resume.work[0].highlights == ORIGINAL["work"][0]["highlights"]
 
 
 def test_several_findings_each_get_a_warning() -> None:
