@@ -69,8 +69,9 @@ class VerificationWarning(BaseModel):
 
 
 NOT_TRANSLATED = "not_translated"
+WORDING_NOT_IMPROVED = "wording_not_improved"
 # Warnings an engine reports itself; the fact check keeps them and adds its own.
-ENGINE_WARNING_CODES = frozenset({NOT_TRANSLATED})
+ENGINE_WARNING_CODES = frozenset({NOT_TRANSLATED, WORDING_NOT_IMPROVED})
 
 
 class KeywordScore(BaseModel):

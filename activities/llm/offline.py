@@ -29,7 +29,7 @@ from typing import TypeVar
 from activities.documents.language import stored_language
 from activities.scoring import TERMS, cv_vocabulary, extract_keywords, find_terms, keyword_credit
 from activities.verification import find_contacts
-from models.improvement import NOT_TRANSLATED, Change, RewriteResult, VerificationWarning
+from models.improvement import NOT_TRANSLATED, WORDING_NOT_IMPROVED, Change, RewriteResult, VerificationWarning
 from models.resume import Resume, resume_to_text
 from models.target import SUPPORTED_LANGUAGES, ImprovementTarget
 
@@ -799,7 +799,22 @@ def _stable_sort(items: list[_T], score: Callable[[_T], float]) -> list[_T]:
 
 def improve_offline(resume: Resume, target: ImprovementTarget) -> RewriteResult:
     """The offline rewrite: same CV, better wording for the target job, and the list of edits."""
-    result = _Improver(resume, target).run()
+    written_in = stored_language(resume)
+    if written_in is not None and written_in != "en":
+        # Its rules (verbs, tenses, openers, spelling) are English: on another language they would do harm.
+        language = SUPPORTED_LANGUAGES.get(written_in, written_in)
+        result = RewriteResult(resume=resume.model_copy(deep=True), changes=[], engine=ENGINE_NAME)
+        result.warnings.append(
+            VerificationWarning(
+                change_id=None,
+                path="",
+                code=WORDING_NOT_IMPROVED,
+                message=f"The offline engine's wording rules are for English; this CV is in {language}, so its "
+                "wording was left as it is. Configure an LLM to improve it.",
+            )
+        )
+    else:
+        result = _Improver(resume, target).run()
     result.warnings.extend(_not_translated(resume, target))
     return result
 

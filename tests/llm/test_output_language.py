@@ -112,14 +112,23 @@ async def test_the_detected_language_survives_the_model(engine: OpenAIEngine) ->
 async def test_the_offline_engine_says_it_did_not_translate() -> None:
     original = german_resume()
     result = await OfflineEngine().rewrite(original, target(output_language="fr"))
-    [warning] = result.warnings
-    assert (warning.code, warning.path, warning.change_id) == ("not_translated", "", None)
+    warning = next(w for w in result.warnings if w.code == "not_translated")
+    assert (warning.path, warning.change_id) == ("", None)
     assert warning.message == NOT_TRANSLATED_DE_FR
     assert result.resume.work[0].highlights[0].startswith("Aufbau und Leitung")
 
 
-async def test_the_offline_engine_has_nothing_to_say_when_the_language_matches_or_is_unknown() -> None:
-    assert (await OfflineEngine().rewrite(german_resume(), target(output_language="de"))).warnings == []
+async def test_the_offline_engine_leaves_a_cv_in_another_language_as_it_is_and_says_why() -> None:
+    """Its rules are English: tense, openers and spelling rules would garble German."""
+    original = german_resume()
+    result = await OfflineEngine().rewrite(original, target(output_language="de"))
+    assert result.changes == []
+    assert result.resume.model_dump() == original.model_dump()
+    [warning] = result.warnings
+    assert warning.code == "wording_not_improved" and "in German" in warning.message
+
+
+async def test_the_offline_engine_only_reports_translation_for_an_unknown_language() -> None:
     unknown = Resume.model_validate({**german_resume().model_dump(mode="json"), "meta": {}})
     assert (await OfflineEngine().rewrite(unknown, target(output_language="fr"))).warnings == []
 
@@ -160,6 +169,7 @@ async def test_offline_output_in_another_language_keeps_the_content_and_localise
     assert result["input_language"] == "de"
     notes = [w for w in result["warnings"] if w["code"] == "not_translated"]
     assert notes == [{"change_id": None, "path": "", "code": "not_translated", "message": NOT_TRANSLATED_DE_FR}]
+    assert [w["code"] for w in result["warnings"]].count("wording_not_improved") == 1
 
     text = await _pdf_text(stack, headers, result["id"])
     assert missing(["Expérience professionnelle", "Formation", "Compétences", "mars 2019 – aujourd’hui"], text) == []
