@@ -98,6 +98,9 @@ class EvalRow:
     after: float = 0.0
     verdicts: list[Verdict] = field(default_factory=list)
     note: str = ""
+    improved: Resume | None = field(default=None, repr=False)  # the fact-checked CV the user would get
+    # "pdf" / "docx": whether the improved CV's rendering extracts back to its text (tests/evals/rendered.py)
+    renditions: dict[str, Verdict] = field(default_factory=dict)
 
     @property
     def gain(self) -> float:
@@ -116,7 +119,7 @@ def score_rewrite(cv: str, job: str, original: Resume, target: ImprovementTarget
     edits = sum(1 for c in checked.changes if c.before != c.after)
     reverted = [w for w in checked.warnings if w.code not in ENGINE_WARNING_CODES]
     verdicts = [scorer(case) for scorer in ALL_SCORERS]
-    return EvalRow(cv, job, edits, len(reverted), before, after, verdicts)
+    return EvalRow(cv, job, edits, len(reverted), before, after, verdicts, improved=checked.resume)
 
 
 def evaluate_offline(cv: str, original: Resume, job: str) -> EvalRow:
@@ -126,6 +129,7 @@ def evaluate_offline(cv: str, original: Resume, job: str) -> EvalRow:
 
 # --- the table ------------------------------------------------------------------------------------------------
 
+_RENDITIONS = ("pdf", "docx")
 _SHORT = {
     "no_fabricated_employers": "employer",
     "no_fabricated_titles": "title",
@@ -141,7 +145,15 @@ _SHORT = {
 
 
 def format_table(title: str, rows: Sequence[EvalRow], skipped: Sequence[CvSource] = ()) -> str:
-    heads = ["cv", "job", "changes", "reverted", "score before -> after", *(_SHORT[s.__name__] for s in ALL_SCORERS)]
+    heads = [
+        "cv",
+        "job",
+        "changes",
+        "reverted",
+        "score before -> after",
+        *(_SHORT[s.__name__] for s in ALL_SCORERS),
+        *_RENDITIONS,
+    ]
     body = [
         [
             r.cv,
@@ -150,6 +162,7 @@ def format_table(title: str, rows: Sequence[EvalRow], skipped: Sequence[CvSource
             str(r.reverted),
             f"{r.before:5.1f} -> {r.after:5.1f} ({r.gain:+.1f})",
             *("✓" if v.passed else "✗" for v in r.verdicts),
+            *(_mark(r.renditions.get(kind)) for kind in _RENDITIONS),
         ]
         for r in rows
     ]
@@ -169,4 +182,10 @@ def format_table(title: str, rows: Sequence[EvalRow], skipped: Sequence[CvSource
         )
     for r in rows:
         out += [f"  {r.cv} / {v.scorer}: {v.detail}" for v in r.failures(ALL_SCORERS)]
+        out += [f"  {r.cv} / {v.scorer}: {v.detail}" for v in r.renditions.values() if not v.passed]
     return "\n".join(out)
+
+
+def _mark(verdict: Verdict | None) -> str:
+    """✓ / ✗, or "-" for a row whose CV was not rendered."""
+    return "-" if verdict is None else "✓" if verdict.passed else "✗"

@@ -11,7 +11,9 @@ written in capitals ("Google hired ...") and numbers written as words below ten 
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -518,3 +520,50 @@ ALL_SCORERS: tuple[Scorer, ...] = (*TRUTH_SCORERS, keyword_coverage_gain)
 
 def run_scorers(case: EvalCase, scorers: Sequence[Scorer] = ALL_SCORERS) -> list[Verdict]:
     return [scorer(case) for scorer in scorers]
+
+
+# --- rendered documents ---------------------------------------------------------------------------------------
+# Not a scorer of the rewrite: a check of what the user downloads. The improved CV is rendered (PDF, DOCX) and
+# read back by our own extractor; `extracts_back` compares that text with the CV (see tests/evals/rendered.py).
+
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+# A hyphen ending a line is the text's own (the themes never hyphenate): the line break after it goes.
+_HYPHEN_BREAK_RE = re.compile(r"(?<=[^\W\d_])([-\u2010])\s*\n\s*(?=\w)")
+
+
+def flat_text(text: str) -> str:
+    """Text as a reader sees it: NFKC (ligatures, full-width forms, odd spaces), no soft hyphens, a line break
+    after a hyphen joined, every run of whitespace one space."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    return re.sub(r"\s+", " ", _HYPHEN_BREAK_RE.sub(r"\1", text)).strip()
+
+
+def _sentences(text: str | None) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END_RE.split(text or "") if s.strip()]
+
+
+def printed_lines(resume: Resume) -> list[str]:
+    """What a rendered CV must show word for word: the name, every employer and position, every summary
+    sentence and every highlight."""
+    lines = [resume.basics.name or "", *_sentences(resume.basics.summary)]
+    for w in resume.work:
+        lines += [w.name or "", w.position or "", *_sentences(w.summary), *w.highlights]
+    for v in resume.volunteer:
+        lines += [v.organization or "", v.position or "", *_sentences(v.summary), *v.highlights]
+    for p in resume.projects:
+        lines += p.highlights
+    return list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+
+
+def extracts_back(resume: Resume, extracted_text: str) -> Verdict:
+    """Every line of `printed_lines` occurs in the text extracted from a rendering of the CV; the detail names the
+    first missing line and the extracted line closest to it."""
+    haystack = flat_text(extracted_text)
+    expected = printed_lines(resume)
+    lost = [line for line in expected if flat_text(line) not in haystack]
+    if not lost:
+        return Verdict("extracts_back", True, f"{len(expected)} lines")
+    detail = f'{len(lost)} of {len(expected)} lines missing, first "{lost[0]}"'
+    read = [flat_text(line) for line in extracted_text.splitlines() if line.strip()]
+    closest = difflib.get_close_matches(flat_text(lost[0]), read, n=1, cutoff=0.4)
+    return Verdict("extracts_back", False, detail + (f'; closest extracted line "{closest[0]}"' if closest else ""))

@@ -1,6 +1,7 @@
 """The offline engine, measured: every CV of ../shared/corpus and the generated ones, each improved for the job
 it matches best, fact-checked as the pipeline does, then scored by deterministic scorers. Nothing may be
-invented for any CV and any job; the keyword coverage must rise, on average and for most CVs.
+invented for any CV and any job; the keyword coverage must rise, on average and for most CVs. Every improved CV,
+rendered as the classic PDF and as a DOCX, extracts back (with our own extractor) to its text.
 
 `pytest -s tests/evals` prints the table; it is also written to `.dev/evals/offline-engine.md`.
 """
@@ -25,6 +26,7 @@ from tests.evals.cases import (
     format_table,
     jobs,
 )
+from tests.evals.rendered import check_renditions
 from tests.evals.scorers import TRUTH_SCORERS, EvalCase, run_scorers
 from tests.fakes.corpus import CORPUS
 
@@ -46,7 +48,7 @@ def _resume(source: CvSource) -> Resume:
 
 @pytest.fixture(scope="module")
 def rows() -> list[EvalRow]:
-    return [evaluate_offline(s.name, _resume(s), best_job(_resume(s))) for s in READABLE]
+    return [check_renditions(evaluate_offline(s.name, _resume(s), best_job(_resume(s)))) for s in READABLE]
 
 
 def test_the_corpus_is_read_and_any_refusal_is_listed() -> None:
@@ -82,6 +84,12 @@ def test_the_offline_engine_raises_keyword_coverage(rows: list[EvalRow]) -> None
     assert sum(g > 0 for g in gains) >= MIN_SHARE_WITH_GAIN * len(gains), table
     corpus = {s.name for s in corpus_cvs()}
     assert sum(r.gain > 0 for r in rows if r.cv in corpus) >= MIN_CORPUS_CVS_WITH_GAIN, table
+
+
+def test_every_improved_cv_extracts_back_from_its_pdf_and_docx(rows: list[EvalRow]) -> None:
+    failed = [(r.cv, v.scorer, v.detail) for r in rows for v in r.renditions.values() if not v.passed]
+    assert all(set(r.renditions) == {"pdf", "docx"} for r in rows)
+    assert failed == [], format_table("Renditions that lose text", [r for r in rows if r.cv in {f[0] for f in failed}])
 
 
 async def test_a_corpus_pdf_improved_through_the_api(stack: Stack) -> None:

@@ -158,3 +158,14 @@ def test_changes_must_say_what_the_cv_now_holds() -> None:
     assert "duplicate" in scorers.changes_explained(_case(_highlight(after), changes=twice)).detail
     mute = [good[0].model_copy(update={"reason": ""})]
     assert "reason" in scorers.changes_explained(_case(_highlight(after), changes=mute)).detail
+
+
+def test_a_rendering_reads_back_only_when_no_highlight_is_lost() -> None:
+    improved = _case(_honest).improved
+    # As an extractor may read it: wrapped lines, a line break after a hyphen, a soft hyphen.
+    read = "\n".join(scorers.printed_lines(improved)).replace("event-driven", "event-\ndriven")
+    read = read.replace("Kubernetes clusters", "Kuber\u00adnetes\nclusters").replace("Mentored 2 gr", "Mentored 2\ngr")
+    assert scorers.extracts_back(improved, read).passed
+    verdict = scorers.extracts_back(improved, read.replace("Run Kuber\u00adnetes\nclusters for 1,000 users", ""))
+    assert not verdict.passed
+    assert 'first "Run Kubernetes clusters for 1,000 users"' in verdict.detail, verdict
