@@ -79,12 +79,9 @@ def create_resources(settings: Settings) -> WorkerResources:
 
 
 async def connect_temporal(settings: Settings) -> Client:
-    from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
+    from ops.temporal import connect
 
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
-    )
+    return await connect(settings)
 
 
 def create_worker(client: Client, settings: Settings, resources: WorkerResources) -> Worker:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.accounts import AccountStore
 from activities.billing.entitlements import EntitlementCache
@@ -25,6 +24,7 @@ from activities.sessions import SessionStore
 from activities.stores import Stores
 from activities.versions import VersionStore
 from models.settings import Settings
+from ops.temporal import connect
 
 
 @dataclass
@@ -104,11 +104,7 @@ class Services:
     async def connect_temporal(self) -> Client:
         """Connect once and keep the client; a failed attempt is retried by the next request."""
         if self.temporal is None:
-            self.temporal = await Client.connect(
-                self.settings.temporal_address,
-                namespace=self.settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
-            )
+            self.temporal = await connect(self.settings)
         return self.temporal
 
     async def close(self) -> None:

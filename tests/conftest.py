@@ -30,6 +30,7 @@ from devstack.binaries import temporal_cli_path
 from devstack.services import create_database_if_missing, drop_database, ensure_postgres, ensure_redis
 from models.settings import Environment, Settings
 from models.workflow_io import SEARCH_ATTRIBUTES
+from ops.temporal import client_options
 from worker import WorkerResources, create_resources, create_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +149,9 @@ class Stack:
 @asynccontextmanager
 async def open_stack(env: WorkflowEnvironment, settings: Settings, *, worker: bool = True) -> AsyncIterator[Stack]:
     config = env.client.config()
-    config["data_converter"] = pydantic_data_converter
+    options = client_options(settings)
+    config["data_converter"] = options["data_converter"]
+    config["interceptors"] = options["interceptors"]
     client = Client(**config)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
