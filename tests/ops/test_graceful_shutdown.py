@@ -1,0 +1,127 @@
+"""SIGTERM to a worker in the middle of a slow LLM call: the worker stops taking work, lets the call finish and
+reports it, then exits; another worker finishes the run, exactly once (one LLM call, one quota unit, one PDF)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from models.settings import Settings
+from tests.conftest import ROOT, SAMPLES, llm_settings, open_stack
+from tests.fakes.openai_server import FakeOpenAI, Reply
+from worker import create_worker
+
+QUEUE = "cv-improver-graceful"
+LLM_SECONDS = 3.0  # the rewrite in flight when SIGTERM arrives
+GRACE_SECONDS = 20  # WORKER_SHUTDOWN_GRACE_SECONDS: far more than the call needs
+
+
+def _start_worker(settings: Settings, address: str, llm_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "TEMPORAL_ADDRESS": address,
+        "TEMPORAL_TASK_QUEUE": QUEUE,
+        "OPENAI_API_KEY": "sk-graceful-test",
+        "OPENAI_BASE_URL": llm_url,
+        "RENDER_PROCESSES": "1",
+        "WORKER_METRICS_PORT": "0",
+        "WORKER_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+@pytest.mark.slow
+async def test_sigterm_lets_the_running_activity_finish_and_the_run_completes_once(
+    temporal_env: WorkflowEnvironment, base_settings: Settings, tmp_path: Path
+) -> None:
+    address = temporal_env.client.service_client.config.target_host
+    log = tmp_path / "worker.log"
+    with FakeOpenAI() as llm:
+        settings = llm_settings(base_settings, QUEUE, llm.base_url)
+        llm.script(Reply.slow(LLM_SECONDS))
+        async with open_stack(temporal_env, settings, worker=False) as stack:
+            headers = await stack.user()
+            cv = await stack.upload(headers, "cv.md", (SAMPLES / "jane-doe-cv.md").read_bytes())
+            worker = _start_worker(settings, address, llm.base_url, log)
+            try:
+                r = await stack.http.post(
+                    f"/cvs/{cv['id']}/improvements", headers=headers, json={"position": "Backend Engineer"}
+                )
+                assert r.status_code == 202, r.text
+                iid = r.json()["improvement_id"]
+                for _ in range(600):
+                    if any(q.path.endswith("/chat/completions") for q in llm.requests):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("the rewrite never reached the LLM:\n" + log.read_text()[-3000:])
+
+                signalled = time.monotonic()
+                worker.send_signal(signal.SIGTERM)
+                code = await asyncio.to_thread(worker.wait, GRACE_SECONDS + 10)
+                took = time.monotonic() - signalled
+            finally:
+                if worker.poll() is None:
+                    worker.kill()
+                    worker.wait(10)
+            output = log.read_text()
+            assert code == 0, output[-3000:]
+            # It waited for the call (not cancelled at once) and did not sit out the whole grace period.
+            assert LLM_SECONDS - 1 < took < GRACE_SECONDS, (took, output[-3000:])
+            assert "worker stopping: finishing in-flight activities" in output and "worker stopped" in output
+
+            handle = stack.client.get_workflow_handle(f"cv-improvement-{iid}")
+            history = await handle.fetch_history()
+            rewrite = [
+                e
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                and e.activity_task_scheduled_event_attributes.activity_type.name == "rewrite_cv"
+            ]
+            assert len(rewrite) == 1
+            completed = [
+                e
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+                and e.activity_task_completed_event_attributes.scheduled_event_id == rewrite[0].event_id
+            ]
+            assert completed, "the stopping worker should have reported the rewrite it finished"
+            started = next(
+                e.activity_task_started_event_attributes
+                for e in history.events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+                and e.activity_task_started_event_attributes.scheduled_event_id == rewrite[0].event_id
+            )
+            assert started.attempt == 1
+
+            # The next worker (in-process here) picks the run up after the rewrite and finishes it.
+            async with create_worker(stack.client, settings, stack.resources):
+                result = await stack.wait_finished(headers, iid, timeout=60)
+            assert result["stage"] == "completed", (result, output[-3000:])
+            assert len([q for q in llm.requests if q.path.endswith("/chat/completions")]) == 1
+
+    engine = create_async_engine(settings.database_url)
+    async with engine.connect() as conn:
+        usage = (await conn.execute(text("select status from usage where improvement_id = :i"), {"i": iid})).all()
+        pdfs = (
+            await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})
+        ).scalar()
+    await engine.dispose()
+    assert [u.status for u in usage] == ["consumed"]
+    assert pdfs == 1
