@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The OpenID Connect provider of the Google sign-in tests (oauth2-mock-server, npm); only `make test` needs it.
 OIDC_STAMP := tests/oidc/node_modules/.package-lock.json
+# playwright-core (npm), which drives Debian's chromium through the Temporal UI in tests/ui/; only `make test` needs it.
+UI_STAMP := tests/ui/node_modules/.package-lock.json
 
 .PHONY: dev demo test lint typecheck bench install system-deps clean
 
@@ -24,6 +26,10 @@ $(OIDC_STAMP): tests/oidc/package.json tests/oidc/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund; \
 	else echo "npm not found: the Google sign-in tests will be skipped"; fi
 
+$(UI_STAMP): tests/ui/package.json tests/ui/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/ui --no-audit --no-fund; \
+	else echo "npm not found: the Temporal UI test will be skipped"; fi
+
 dev: install
 	$(BIN)/python -m devstack.launcher
 
@@ -38,7 +44,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
-test: lint typecheck $(OIDC_STAMP)
+test: lint typecheck $(OIDC_STAMP) $(UI_STAMP)
 	$(BIN)/pytest -q
 
 bench: install

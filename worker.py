@@ -79,9 +79,11 @@ def create_resources(settings: Settings) -> WorkerResources:
 
 
 async def connect_temporal(settings: Settings) -> Client:
+    from ops.metrics import worker_runtime
     from ops.temporal import connect
 
-    return await connect(settings)
+    # Its runtime's Prometheus exporter serves the SDK's metrics and the business counters (WORKER_METRICS_PORT).
+    return await connect(settings, runtime=worker_runtime(settings))
 
 
 def create_worker(client: Client, settings: Settings, resources: WorkerResources) -> Worker:
@@ -89,10 +91,7 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
 
     from activities.account_deletion import AccountDeletionActivities
     from activities.database import create_sessions
-    from workflows.account_deletion import AccountDeletionWorkflow
-    from workflows.cv_improvement import CvImprovementWorkflow
-    from workflows.cv_render import CvRenderWorkflow
-    from workflows.subscription import SubscriptionWorkflow
+    from workflows.registry import WORKFLOWS
 
     p = resources.pipeline
     s = resources.subscriptions
@@ -101,7 +100,7 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[CvImprovementWorkflow, CvRenderWorkflow, AccountDeletionWorkflow, SubscriptionWorkflow],
+        workflows=list(WORKFLOWS),
         activities=[
             p.reserve_quota,
             p.extract_cv,
@@ -124,7 +123,7 @@ def create_worker(client: Client, settings: Settings, resources: WorkerResources
         ],
         # Most activity time is spent waiting on the LLM: many can be in flight at once.
         max_concurrent_activities=200,
-        graceful_shutdown_timeout=timedelta(seconds=30),
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_seconds),
     )
 
 
@@ -141,16 +140,24 @@ async def run(settings: Settings) -> None:
     try:
         async with worker:
             await stop.wait()
-            log.info("worker stopping: finishing in-flight activities")
+            log.info(
+                "worker stopping: finishing in-flight activities (up to %.0f s)", settings.worker_shutdown_grace_seconds
+            )
+        log.info("worker stopped")
     finally:
         await resources.close()
 
 
 def main() -> None:
     from models.settings import get_settings
+    from ops.logging import configure_logging
+    from ops.tracing import configure_tracing
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(get_settings()))
+    settings = get_settings()
+    configure_logging(settings)
+    # Before the client is built: its interceptors include Temporal's tracing one only when tracing is on.
+    configure_tracing(settings, "cvimprover-worker")
+    asyncio.run(run(settings))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ never travels through Temporal; each announces its stage to the row and to the p
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,8 +52,12 @@ from models.workflow_io import (
     ScoreSummary,
     VerificationSummary,
 )
+from ops import metrics
 
 HEARTBEAT_SECONDS = 2.0
+
+# Lines carry the workflow, run, activity and request ids bound by ops.context's interceptor.
+log = logging.getLogger("cvimprover.pipeline")
 
 
 def _gone(improvement_id: uuid.UUID) -> ApplicationError:
@@ -108,6 +113,7 @@ class CvPipelineActivities:
         if row is None:
             raise _gone(improvement_id)
         await self._progress.publish(improvement_id, ProgressEvent(stage.value, percent))
+        log.info("improvement %s %s", improvement_id, stage.value)
         return row
 
     async def _load(self, improvement_id: uuid.UUID) -> Improvement:
@@ -249,6 +255,9 @@ class CvPipelineActivities:
                 await session.execute(
                     update(Improvement).where(Improvement.id == data.improvement_id).values(warnings=kept + fit)
                 )
+        metrics.record_render(
+            theme=data.theme, paper=data.paper, seconds=rendered.render_ms / 1000, rerender=not data.report_progress
+        )
         return RenderSummary(pdf_sha256=sha, pages=rendered.pages, render_ms=rendered.render_ms)
 
     @activity.defn
@@ -281,3 +290,4 @@ class CvPipelineActivities:
                 )
             )
         await self._progress.publish(data.improvement_id, ProgressEvent(stage.value, 100, data.code, data.message))
+        log.info("improvement %s %s while %s: %s", data.improvement_id, stage.value, data.stage, data.code)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.database import Sessions
 from activities.errors import NotFound, QuotaExhausted
-from models.tables import Plan, Subscription, Usage, User
+from models.tables import Plan, QuotaGrant, Subscription, Usage, User
 
 
 def period_start(day: date) -> date:
@@ -50,7 +50,7 @@ class QuotaStatus:
 
 
 async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> QuotaStatus:
-    """The user's plan and the units used this month, in one query."""
+    """The user's plan, the units used this month and those an operator granted for it, in one query."""
     start = period_start(day)
     used = (
         select(func.count())
@@ -58,9 +58,20 @@ async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> 
         .where(Usage.user_id == user_id, Usage.period_start == start, Usage.status != "refunded")
         .scalar_subquery()
     )
+    granted = (
+        select(func.coalesce(func.sum(QuotaGrant.units), 0))
+        .where(QuotaGrant.user_id == user_id, QuotaGrant.period_start == start)
+        .scalar_subquery()
+    )
     user = (
         await session.execute(
-            select(User.plan_code, Subscription.status, Subscription.grace_until, used.label("used"))
+            select(
+                User.plan_code,
+                Subscription.status,
+                Subscription.grace_until,
+                used.label("used"),
+                granted.label("granted"),
+            )
             .outerjoin(Subscription, Subscription.user_id == User.id)
             .where(User.id == user_id)
         )
@@ -69,7 +80,8 @@ async def quota_status(session: AsyncSession, user_id: uuid.UUID, day: date) -> 
         raise NotFound("No such user.")
     plan = await session.get(Plan, effective_plan_code(user.plan_code, user.status, user.grace_until, utc_now()))
     assert plan is not None  # users.plan_code is a foreign key to plans
-    return QuotaStatus(plan.code, plan.name, int(user.used or 0), plan.monthly_quota, start, next_period_start(day))
+    limit = plan.monthly_quota + int(user.granted or 0)
+    return QuotaStatus(plan.code, plan.name, int(user.used or 0), limit, start, next_period_start(day))
 
 
 def ensure_available(status: QuotaStatus) -> None:

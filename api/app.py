@@ -12,10 +12,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import install_problem_handlers, problem_response
+from api.request_context import RequestContextMiddleware
 from api.routers import account, auth, billing, cvs, improvements, ops, versions, webhooks
 from api.routers import google as google_signin
+from api.routers import metrics as metrics_endpoint
 from api.services import Services
-from models.settings import Settings, get_settings
+from models.settings import Environment, Settings, get_settings
+from ops.codec_server import codec_app
+from ops.logging import configure_logging
+from ops.metrics import ApiMetrics, HttpMetricsMiddleware
+from ops.tracing import configure_tracing, instrument_app
 
 # Multipart framing around an uploaded file: a body larger than the file limit plus this is refused unread.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -46,6 +52,10 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.env is not Environment.TEST:
+        # Tests build apps in-process and capture records with handlers of their own.
+        configure_logging(settings)
+    configure_tracing(settings, "cvimprover-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             same_site="lax",
             https_only=settings.public_api_url.startswith("https://"),
         )
+    # Added last, so outermost: it also counts what the middleware above answers (413) and requests that raise.
+    app.state.metrics = ApiMetrics()
+    app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
+    # Outside the metrics too: every answer, even a 413, echoes X-Request-ID and is logged with it.
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(google_signin.router)
+    app.include_router(metrics_endpoint.router)
     for router in (
         auth.router,
         account.router,
@@ -89,5 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ops.router,
     ):
         app.include_router(router)
+    if settings.codec_server_configured:
+        # Operators read clear payloads in the Temporal UI and CLI through it; without keys and token it is 404.
+        app.mount("/codec", codec_app(settings))
     logging.getLogger("cvimprover").setLevel(logging.INFO)
+    # Outermost of all once the app is built: the server span covers every middleware.
+    instrument_app(app)
     return app

@@ -13,6 +13,7 @@ from activities.revocation import RevocationUnavailable
 from api.problems import Problem
 from api.security import AccessClaims, InvalidToken, decode_access_token
 from api.services import Services
+from ops.context import bind_user
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
 
@@ -64,6 +65,7 @@ async def get_current_session(
     account = await services.accounts.get(claims.user_id)
     if account is None:
         raise _unauthorized("The account of this token no longer exists.")
+    bind_user(account.id)
     return Authenticated(account, claims)
 
 

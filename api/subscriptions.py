@@ -22,12 +22,11 @@ from api.services import Services
 from api.workflows import temporal_unavailable
 from models.billing import (
     SUBSCRIPTION_WORKFLOW,
-    BillingTimings,
     CheckoutRequest,
     CheckoutResult,
     StripeEventRef,
-    SubscriptionInput,
     SubscriptionState,
+    subscription_input,
     subscription_workflow_id,
 )
 from models.workflow_io import SA_CV_USER_ID
@@ -79,17 +78,6 @@ def billing_not_configured() -> Problem:
     return Problem(503, "billing_not_configured", "Billing is not configured", "Billing is not configured.")
 
 
-def subscription_input(services: Services, user_id: uuid.UUID) -> SubscriptionInput:
-    settings = services.settings
-    return SubscriptionInput(
-        user_id=user_id,
-        timings=BillingTimings(
-            grace_period_seconds=settings.billing_grace_days * 24 * 3600,
-            reconcile_after_seconds=settings.billing_reconcile_after_minutes * 60,
-        ),
-    )
-
-
 def _start_options(services: Services, user_id: uuid.UUID) -> dict[str, Any]:
     return {
         "id": subscription_workflow_id(user_id),
@@ -108,7 +96,7 @@ async def start_checkout(
     Idempotency-Key answers the same checkout (Temporal deduplicates updates by id)."""
     operation: WithStartWorkflowOperation[Any, SubscriptionState] = WithStartWorkflowOperation(
         SUBSCRIPTION_WORKFLOW,
-        subscription_input(services, user_id),
+        subscription_input(services.settings, user_id),
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         result_type=SubscriptionState,
         **_start_options(services, user_id),
@@ -152,7 +140,7 @@ async def deliver_stripe_event(services: Services, user_id: uuid.UUID, event: St
         client = await services.connect_temporal()
         await client.start_workflow(
             SUBSCRIPTION_WORKFLOW,
-            subscription_input(services, user_id),
+            subscription_input(services.settings, user_id),
             start_signal="stripe_event",
             start_signal_args=[event],
             **_start_options(services, user_id),

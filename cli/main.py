@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.client import ApiError, CvImproverClient, run_improvement
+from ops.cli import app as ops_app
 
 app = typer.Typer(help="CV Improver: a better CV for the job you want.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -20,6 +21,10 @@ console = Console(stderr=True)
 @app.callback()
 def _root() -> None:
     """Keep `improve` a named subcommand, with room for more."""
+
+
+# Operators' commands; they load Temporal and the database code only when one of them runs.
+app.add_typer(ops_app, name="ops")
 
 
 def default_position(job_description: str) -> str:

@@ -7,9 +7,9 @@
 
 Each service is reused if one answers (DATABASE_URL, REDIS_URL, TEMPORAL_ADDRESS or the local defaults)
 and otherwise started from PyPI, with its data under `.dev/` (pgdata, redis, temporal.db). Ports: API_PORT
-(8000), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233). A busy API port, or a busy Temporal port you set
-yourself, is an error naming the process that holds it; a busy default Temporal port moves to the next free
-one. Logs: `.dev/logs/<part>.log`.
+(8000), TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), WORKER_METRICS_PORT (9464, the worker's /metrics; 0
+turns it off). A busy API port, or a busy Temporal or metrics port you set yourself, is an error naming the
+process that holds it; a busy default Temporal or metrics port moves to the next free one. Logs: `.dev/logs/<part>.log`.
 
 The running stack is described in `.dev/stack.json` (see devstack.stack) until the launcher exits; `make demo`
 reuses it through devstack.demo_stack. SIGINT/SIGTERM stop everything in order and exit 0; a child that dies
@@ -62,10 +62,17 @@ from devstack.stack import (
 )
 
 API_HOST = "127.0.0.1"
-CHILD_STOP_TIMEOUT = 20.0  # the worker finishes its running activities first
+CHILD_STOP_TIMEOUT = 40.0  # longer than the worker's shutdown grace (30 s): it finishes running activities first
 HEALTH_TIMEOUT = 90.0
 BACKGROUND_TIMEOUT = 180.0
-_ENV_FILE_KEYS = ("DATABASE_URL", "REDIS_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_UI_URL")
+_ENV_FILE_KEYS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "TEMPORAL_ADDRESS",
+    "TEMPORAL_NAMESPACE",
+    "TEMPORAL_UI_URL",
+    "WORKER_METRICS_PORT",
+)
 
 
 _DESCRIPTION = "Run the CV Improver dev stack: PostgreSQL, Redis, Temporal, migrations, worker and API."
@@ -127,6 +134,8 @@ class LauncherConfig:
     temporal_port_explicit: bool
     temporal_ui_port: int
     temporal_ui_port_explicit: bool
+    worker_metrics_port: int = 9464  # 0: the worker serves no /metrics
+    worker_metrics_port_explicit: bool = False
 
     @property
     def dev_dir(self) -> Path:
@@ -142,6 +151,10 @@ class LauncherConfig:
         api_port, _ = _port_from_env(env, "API_PORT", 8000)
         temporal_port, temporal_port_explicit = _port_from_env(env, "TEMPORAL_PORT", 7233)
         ui_port, ui_port_explicit = _port_from_env(env, "TEMPORAL_UI_PORT", 8233)
+        if env.get("WORKER_METRICS_PORT", "").strip() == "0":
+            metrics_port, metrics_port_explicit = 0, True
+        else:
+            metrics_port, metrics_port_explicit = _port_from_env(env, "WORKER_METRICS_PORT", 9464)
         return cls(
             root=root,
             database_url=env.get("DATABASE_URL") or None,
@@ -154,6 +167,8 @@ class LauncherConfig:
             temporal_port_explicit=temporal_port_explicit,
             temporal_ui_port=ui_port,
             temporal_ui_port_explicit=ui_port_explicit,
+            worker_metrics_port=metrics_port,
+            worker_metrics_port_explicit=metrics_port_explicit,
         )
 
 
@@ -189,6 +204,7 @@ def banner(info: StackInfo, root: Path) -> str:
             "CV Improver dev stack is ready",
             f"  API docs     {info.docs_url}",
             f"  Temporal UI  {ui}",
+            f"  Metrics      {info.api_url}/metrics (API), {info.worker_metrics_url or 'off'} (worker)",
             f"  PostgreSQL   {info.postgres}",
             f"  Redis        {info.redis}",
             f"  Temporal     {info.temporal}",
@@ -227,6 +243,7 @@ class DevStack:
     children: list[_Child] = field(default_factory=list)
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     child_env: dict[str, str] = field(default_factory=dict)
+    worker_metrics_port: int = 0
 
     def request_stop(self, signal_name: str) -> None:
         if self.stop_requested.is_set():
@@ -265,6 +282,8 @@ class DevStack:
         await self._migrate()
         self._check_stop()
 
+        self.worker_metrics_port = self._worker_metrics_port()
+        self.child_env["WORKER_METRICS_PORT"] = str(self.worker_metrics_port)
         self.children.append(await self._spawn("worker", [sys.executable, "worker.py"]))
         api_command = [
             *_script("uvicorn"),
@@ -303,8 +322,24 @@ class DevStack:
             redis=self.redis.description if self.redis else "",
             temporal=self.temporal.description if self.temporal else "",
             logs_dir=str(config.logs_dir),
+            worker_metrics_url=(
+                f"http://{API_HOST}:{self.worker_metrics_port}/metrics" if self.worker_metrics_port else ""
+            ),
             processes=processes,
             commands=commands,
+        )
+
+    def _worker_metrics_port(self) -> int:
+        """WORKER_METRICS_PORT (0: off); by default 9464, or the next free port when another process holds it."""
+        config = self.config
+        if not config.worker_metrics_port:
+            return 0
+        return pick_port(
+            config.worker_metrics_port,
+            what="worker metrics",
+            explicit=config.worker_metrics_port_explicit,
+            env_var="WORKER_METRICS_PORT",
+            host=API_HOST,
         )
 
     def _announce(self, what: str, description: str, note: str | None) -> None:

@@ -57,6 +57,7 @@ class StackInfo:
     redis: str = ""
     temporal: str = ""
     logs_dir: str = ""
+    worker_metrics_url: str = ""  # the worker's Prometheus endpoint; "" when WORKER_METRICS_PORT=0
     processes: dict[str, int] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from models.settings import Settings
+
 SUBSCRIPTION_WORKFLOW = "SubscriptionWorkflow"
 FREE_PLAN = "free"
 
@@ -89,6 +91,17 @@ class SubscriptionInput:
     user_id: uuid.UUID
     timings: BillingTimings = BillingTimings()
     state: SubscriptionState | None = None  # set by continue-as-new
+
+
+def subscription_input(settings: Settings, user_id: uuid.UUID) -> SubscriptionInput:
+    """How the API and the operator CLI start a user's SubscriptionWorkflow: timings from the settings."""
+    return SubscriptionInput(
+        user_id=user_id,
+        timings=BillingTimings(
+            grace_period_seconds=settings.billing_grace_days * 24 * 3600,
+            reconcile_after_seconds=settings.billing_reconcile_after_minutes * 60,
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
+import re
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # noqa: S105 - refused in production
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+MIN_CODEC_TOKEN_LENGTH = 16
+
+
+def parse_encryption_keys(raw: str) -> list[tuple[str, bytes]]:
+    """`kid2:<base64 32 bytes>,kid1:<base64>` -> [(key id, key)], the first one current; errors name ids, never keys."""
+    keys: list[tuple[str, bytes]] = []
+    for position, entry in enumerate((part.strip() for part in raw.split(",") if part.strip()), start=1):
+        key_id, sep, encoded = entry.partition(":")
+        key_id = key_id.strip()
+        if not sep or not _KEY_ID.fullmatch(key_id):
+            raise ValueError(
+                f"PAYLOAD_ENCRYPTION_KEYS entry {position} must be <key id>:<base64 key>, the id 1-64 letters, digits, "
+                ". _ or -"
+            )
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"PAYLOAD_ENCRYPTION_KEYS key {key_id!r} is not valid base64") from None
+        if len(key) != 32:
+            raise ValueError(f"PAYLOAD_ENCRYPTION_KEYS key {key_id!r} must be 32 bytes (AES-256), got {len(key)}")
+        if any(key_id == known for known, _ in keys):
+            raise ValueError(f"PAYLOAD_ENCRYPTION_KEYS names key id {key_id!r} twice")
+        keys.append((key_id, key))
+    return keys
 
 
 class Environment(StrEnum):
@@ -21,7 +50,8 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # Errors never echo their input: several fields are secrets.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     env: Environment = Environment.DEVELOPMENT
 
@@ -32,6 +62,13 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "cv-improver"
     temporal_ui_url: str = "http://localhost:8233"
+    # Payload encryption (ops/codec.py): `kid2:<base64 32 bytes>,kid1:<base64>`, the first key encrypts, all
+    # decrypt (rotation); unset, payloads reach Temporal in clear. The codec server (/codec/encode, /codec/decode)
+    # is mounted only with the keys and CODEC_SERVER_TOKEN; browsers may call it from CODEC_CORS_ORIGINS
+    # (comma-separated; unset, the Temporal UI's origin).
+    payload_encryption_keys: SecretStr | None = None
+    codec_server_token: SecretStr | None = None
+    codec_cors_origins: str | None = None
 
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
     jwt_issuer: str = "cvimprover"
@@ -86,6 +123,40 @@ class Settings(BaseSettings):
     # worker's event loop (measured by `make bench`: two processes on 2 cores finish a load 13 % sooner than one).
     render_processes: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
+    # The worker's Prometheus endpoint (Temporal SDK metrics and the business counters): http://HOST:PORT/metrics.
+    # Port 0 turns it off; loopback by default, 0.0.0.0 where Prometheus scrapes from another host (compose).
+    worker_metrics_port: int = Field(default=9464, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
+    # On SIGTERM/SIGINT the worker stops polling and gives running activities this long to finish, then cancels
+    # them (Temporal retries them on another worker). The deployment's stop grace period must be longer.
+    worker_shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+
+    # Logs (ops/logging.py): JSON lines when LOG_FORMAT=json, readable lines when console; unset, JSON in production.
+    log_format: Literal["json", "console"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Traces (ops/tracing.py): exported over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (e.g. http://collector:4318)
+    # when set; OTEL_SERVICE_NAME overrides the process's own name (cvimprover-api, cvimprover-worker).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str | None = None
+
+    @field_validator("payload_encryption_keys")
+    @classmethod
+    def _check_encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not parse_encryption_keys(value.get_secret_value()):
+            raise ValueError("PAYLOAD_ENCRYPTION_KEYS holds no key")
+        return value
+
+    @field_validator("codec_server_token")
+    @classmethod
+    def _check_codec_server_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_CODEC_TOKEN_LENGTH:
+            raise ValueError(f"CODEC_SERVER_TOKEN must be at least {MIN_CODEC_TOKEN_LENGTH} characters")
+        return value
+
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
         if self.env is Environment.PRODUCTION and self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET:
@@ -93,6 +164,22 @@ class Settings(BaseSettings):
         if self.env is Environment.PRODUCTION and self.google_configured and self.session_secret is None:
             raise ValueError("SESSION_SECRET must be set when ENV=production and Google sign-in is configured")
         return self
+
+    @property
+    def payload_encryption_keyring(self) -> list[tuple[str, bytes]]:
+        """PAYLOAD_ENCRYPTION_KEYS as (key id, key), the current key first; empty when encryption is off."""
+        if self.payload_encryption_keys is None:
+            return []
+        return parse_encryption_keys(self.payload_encryption_keys.get_secret_value())
+
+    @property
+    def codec_server_configured(self) -> bool:
+        return self.payload_encryption_keys is not None and self.codec_server_token is not None
+
+    @property
+    def codec_cors_origin_list(self) -> list[str]:
+        raw = self.codec_cors_origins if self.codec_cors_origins is not None else self.temporal_ui_url
+        return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
 
     @property
     def google_configured(self) -> bool:

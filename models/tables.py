@@ -158,6 +158,23 @@ class Usage(Base):
     )
 
 
+class QuotaGrant(Base):
+    """Extra improvements an operator gave a user for one month (`cvimprover ops quota grant`)."""
+
+    __tablename__ = "quota_grants"
+    __table_args__ = (
+        CheckConstraint("units > 0", name="units_positive"),
+        Index("ix_quota_grants_user_period", "user_id", "period_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    units: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = _now()
+
+
 class RefreshToken(Base):
     """A rotating refresh token, stored hashed. Tokens of one sign-in share a family; reuse revokes it."""
 

@@ -43,9 +43,8 @@ from activities.database import create_engine, create_sessions
 from activities.errors import DomainError
 from models.billing import (
     SUBSCRIPTION_WORKFLOW,
-    BillingTimings,
-    SubscriptionInput,
     SubscriptionState,
+    subscription_input,
     subscription_workflow_id,
 )
 from models.settings import Settings
@@ -562,17 +561,6 @@ async def subscription(ops: Ops, who: str) -> SubscriptionReport:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
     return SubscriptionReport(user, projection, workflow_id, status, state)
-
-
-def subscription_input(settings: Settings, user_id: uuid.UUID) -> SubscriptionInput:
-    """The input the API starts a user's SubscriptionWorkflow with (api/subscriptions.py), from the same settings."""
-    return SubscriptionInput(
-        user_id=user_id,
-        timings=BillingTimings(
-            grace_period_seconds=settings.billing_grace_days * 24 * 3600,
-            reconcile_after_seconds=settings.billing_reconcile_after_minutes * 60,
-        ),
-    )
 
 
 async def reconcile_subscription(ops: Ops, who: str) -> tuple[UserSummary, SubscriptionState]:

@@ -16,13 +16,9 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Interceptor, Replayer
 from temporalio.workflow import NondeterminismError
 
-from workflows.account_deletion import AccountDeletionWorkflow
-from workflows.cv_improvement import CvImprovementWorkflow
-from workflows.cv_render import CvRenderWorkflow
-from workflows.subscription import SubscriptionWorkflow
+from workflows.registry import WORKFLOWS
 
 # Every workflow the worker runs (worker.create_worker); tests/replay checks each has recorded histories.
-WORKFLOWS: tuple[type, ...] = (CvImprovementWorkflow, CvRenderWorkflow, AccountDeletionWorkflow, SubscriptionWorkflow)
 
 
 @dataclass(frozen=True)

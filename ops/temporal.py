@@ -3,23 +3,37 @@ plus the payload codec when encryption keys are configured), the same intercepto
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import Runtime
 
 from models.settings import Settings
+from ops.codec import payload_codec
+from ops.context import ContextPropagationInterceptor
+from ops.tracing import temporal_tracing_interceptors
 
 
 def data_converter(settings: Settings) -> DataConverter:
     """Pydantic payloads; encrypted by the payload codec when encryption keys are set."""
-    return pydantic_data_converter
+    codec = payload_codec(settings)
+    if codec is None:
+        return pydantic_data_converter
+    # Failure messages and stack traces can quote inputs: with encryption on they go through the codec too.
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 def client_interceptors(settings: Settings) -> list[Interceptor]:
-    """Interceptors of the client; those that are also worker interceptors apply to its workers too."""
-    return []
+    """Interceptors of the client; those that are also worker interceptors apply to its workers too. The request
+    and user ids always travel (for logs); traces only when this process set up tracing (`ops.tracing`)."""
+    return [ContextPropagationInterceptor(), *temporal_tracing_interceptors()]
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -27,7 +41,9 @@ def client_options(settings: Settings) -> dict[str, Any]:
     return {"data_converter": data_converter(settings), "interceptors": client_interceptors(settings)}
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """`runtime`: the worker passes its own (`ops.metrics.worker_runtime`), whose exporter serves /metrics; a
+    worker built on this client uses it. None is the SDK's default runtime."""
     return await Client.connect(
-        settings.temporal_address, namespace=settings.temporal_namespace, **client_options(settings)
+        settings.temporal_address, namespace=settings.temporal_namespace, runtime=runtime, **client_options(settings)
     )

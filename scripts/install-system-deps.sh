@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the renderer and the tests need: CJK fonts, fast font subsetting, pdftotext.
+# Debian packages the renderer and the tests need: CJK fonts, fast font subsetting, pdftotext, and Chromium for
+# the Temporal UI test (tests/ui/).
 # Idempotent: runs apt-get only for what is missing; skipped (with a warning) when not root.
 set -euo pipefail
-packages=(fonts-dejavu-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
+packages=(fonts-dejavu-core fonts-noto-cjk libharfbuzz-subset0 poppler-utils libpango-1.0-0 libpangoft2-1.0-0 chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

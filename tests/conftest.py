@@ -147,12 +147,15 @@ class Stack:
 
 
 @asynccontextmanager
-async def open_stack(env: WorkflowEnvironment, settings: Settings, *, worker: bool = True) -> AsyncIterator[Stack]:
+async def open_stack(
+    env: WorkflowEnvironment, settings: Settings, *, worker: bool = True, client: Client | None = None
+) -> AsyncIterator[Stack]:
+    """`client`: one connected elsewhere (e.g. on a runtime that exports metrics); default, one on `env`'s."""
     config = env.client.config()
     options = client_options(settings)
     config["data_converter"] = options["data_converter"]
     config["interceptors"] = options["interceptors"]
-    client = Client(**config)
+    client = client or Client(**config)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         services: Services = app.state.services

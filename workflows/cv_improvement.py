@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         RenderInput,
         ReserveQuotaInput,
     )
+    from ops import metrics
     from workflows.search_attributes import CV_PLAN, CV_STAGE
 
 # Error types whose message is written for the user; anything else gets a generic sentence.
@@ -104,6 +105,10 @@ class CvImprovementWorkflow:
     @workflow.run
     async def run(self, data: ImprovementInput) -> ImprovementProgress:
         self._improvement_id = data.improvement_id
+        # workflow.logger stays silent during replay and adds the workflow and run ids to each line.
+        workflow.logger.info("improvement %s started (theme %s, %s)", data.improvement_id, data.theme, data.paper)
+        # The SDK's workflow meter skips replays: each run is counted once, on the worker's /metrics.
+        metrics.count_improvement_started(workflow.metric_meter())
         ref = ImprovementRef(data.improvement_id)
         acts = CvPipelineActivities
         try:
@@ -150,6 +155,8 @@ class CvImprovementWorkflow:
             await self._finish_unsuccessfully(code, message)
             raise ApplicationError(message, type=code, non_retryable=True) from err
         self._enter(Stage.COMPLETED)
+        workflow.logger.info("improvement %s completed: %s changes kept", self._improvement_id, checked.kept)
+        metrics.count_improvement_completed(workflow.metric_meter(), engine=rewrite.engine)
         workflow.set_current_details(
             f"**Completed** with {rewrite.engine}: {checked.kept} changes kept, {checked.reverted} reverted; "
             f"keyword score {scores.before:.0f} → {scores.after:.0f}."
@@ -163,6 +170,7 @@ class CvImprovementWorkflow:
     async def _finish_unsuccessfully(self, code: str, message: str, *, canceled: bool = False) -> None:
         failed_at = self._stage
         self._error_code, self._error_message = code, message
+        workflow.logger.info("improvement %s ended while %s: %s", self._improvement_id, failed_at.value, code)
         await workflow.execute_local_activity_method(
             CvPipelineActivities.fail_improvement,
             FailureInput(self._improvement_id, failed_at.value, code, message, canceled),
@@ -171,3 +179,4 @@ class CvImprovementWorkflow:
             summary="Record the error and refund the quota unit",
         )
         self._enter(Stage.CANCELED if canceled else Stage.FAILED)
+        metrics.count_improvement_ended(workflow.metric_meter(), code=code, canceled=canceled)

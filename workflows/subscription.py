@@ -232,6 +232,34 @@ class SubscriptionWorkflow:
         if change.plan == state.plan and change.interval == state.interval:
             raise reject(f"You already have the {change.plan} plan, billed {change.interval.value}ly.", "SamePlan")
 
+    @workflow.update
+    async def reconcile(self) -> SubscriptionState:
+        """Read the subscription at Stripe now and apply it (`cvimprover ops subscription reconcile`): for a state
+        that drifted, say a lost webhook whose reconcile timer is still far away."""
+        async with self._lock:
+            await self._ensure_loaded()
+            self._check_reconcile()
+            state = self._state
+            snapshot = await self._fetch(
+                FetchSubscriptionInput(state.subscription_id, None if state.subscription_id else state.customer_id),
+                "Reconcile with Stripe, asked by an operator",
+            )
+            found = snapshot is not None and self._apply_snapshot(snapshot)
+            await self._record(
+                reason="reconciled with Stripe by an operator" + ("" if found else ": Stripe has no subscription")
+            )
+            return self._state
+
+    @reconcile.validator
+    def _validate_reconcile(self) -> None:
+        # A run that has not loaded the projection yet cannot tell; the handler checks again once it has.
+        if self._loaded:
+            self._check_reconcile()
+
+    def _check_reconcile(self) -> None:
+        if self._state.customer_id is None and self._state.subscription_id is None:
+            raise reject("There is no Stripe customer or subscription to reconcile with.", "NoSubscription")
+
     async def _change_at_stripe(self, action: str, summary: str, reason: str, **changes: Any) -> SubscriptionState:
         assert self._state.subscription_id is not None  # checked by the validators: a subscribed status
         update_info = workflow.current_update_info()

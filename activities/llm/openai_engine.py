@@ -30,6 +30,7 @@ from models.improvement import Change, RewriteResult
 from models.resume import Resume
 from models.settings import Settings
 from models.target import SUPPORTED_LANGUAGES, ImprovementTarget
+from ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -370,6 +371,8 @@ class OpenAIEngine:
             logger.warning("llm call failed: %s (model %s)", type(e).__name__, self._model)
             raise map_openai_error(e) from None
         usage = usage.plus(completion.usage)
+        if completion.usage is not None:
+            metrics.record_llm_usage(self._model, completion.usage.prompt_tokens, completion.usage.completion_tokens)
         if not completion.choices:
             return None, usage
         choice = completion.choices[0]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
 
+from ops.logging import log_handler
 from tests.accounts.session_helpers import bearer, capture_mail, login, new_email, register
 from tests.conftest import Stack
 
@@ -16,6 +18,10 @@ async def test_a_full_session_logs_no_secret(stack: Stack, caplog: pytest.LogCap
     secrets: list[str] = [password, new_password]
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="cvimprover")
+    # The production rendering too: JSON lines with the request and user ids added.
+    rendered = io.StringIO()
+    json_handler = log_handler(json_format=True, stream=rendered)
+    logging.getLogger().addHandler(json_handler)
     with capture_mail(stack) as outbox:
         await register(stack.http, email, password)
         tokens = await login(stack.http, email, password)
@@ -38,6 +44,7 @@ async def test_a_full_session_logs_no_secret(stack: Stack, caplog: pytest.LogCap
         again = await login(stack.http, email, new_password)
         secrets += [again["access_token"], again["refresh_token"]]
         assert (await stack.http.post("/auth/logout", headers=bearer(again))).status_code == 204
+    logging.getLogger().removeHandler(json_handler)
 
     assert any("password reset mail for user" in r.getMessage() for r in caplog.records), "the mail log line"
     assert len(caplog.records) > 0
@@ -47,3 +54,6 @@ async def test_a_full_session_logs_no_secret(stack: Stack, caplog: pytest.LogCap
         )
         for secret in secrets:
             assert secret not in text, f"{record.name}: a secret reached the log"
+    assert "password reset mail for user" in rendered.getvalue()
+    for secret in secrets:
+        assert secret not in rendered.getvalue(), "a secret reached the JSON log"

@@ -10,9 +10,10 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from models.settings import Environment, Settings
-from ops.replay import WORKFLOWS, replay_history
+from ops.replay import replay_history
 from ops.temporal import data_converter
 from tests.replay.record import HISTORIES, load
+from workflows.registry import WORKFLOWS
 
 HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
 SETTINGS = Settings(env=Environment.TEST, _env_file=None)
