@@ -12,10 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from activities.documents import DocumentError, UnsupportedDocument
 from activities.errors import DomainError, QuotaExhausted
+from models.problems import PROBLEM_JSON, problem_body
 
 log = logging.getLogger("cvimprover.api")
-
-PROBLEM_JSON = "application/problem+json"
 
 
 class Problem(Exception):
@@ -35,15 +34,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    body = {
-        "type": f"/problems/{code.replace('_', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        "code": code,
-        **extra,
-    }
+    body = problem_body(status, code, title, detail, request.url.path, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

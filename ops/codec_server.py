@@ -28,6 +28,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from models.problems import PROBLEM_JSON, problem_body
 from models.settings import Settings
 from ops.codec import PayloadDecryptionError, payload_codec
 
@@ -36,7 +37,6 @@ log = logging.getLogger("cvimprover.codec")
 SESSION_COOKIE = "cvimprover_codec"
 SESSION_MAX_AGE_SECONDS = 8 * 3600
 ALLOWED_HEADERS = ("Authorization", "Content-Type", "X-Namespace")
-PROBLEM_JSON = "application/problem+json"
 _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -46,15 +46,7 @@ Conversion = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 
 
 def _problem(request: Request, status: int, code: str, title: str, detail: str) -> JSONResponse:
-    # The API's RFC 9457 shape (api/problems.py), which ops may not import.
-    body = {
-        "type": f"/problems/{code.replace('_', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        "code": code,
-    }
+    body = problem_body(status, code, title, detail, request.url.path)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

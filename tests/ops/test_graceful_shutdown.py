@@ -4,10 +4,7 @@ reports it, then exits; another worker finishes the run, exactly once (one LLM c
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,32 +15,14 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
-from tests.conftest import ROOT, SAMPLES, llm_settings, open_stack
+from tests.conftest import SAMPLES, llm_settings, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
+from tests.worker_process import start_worker, wait_until_llm_called
 from worker import create_worker
 
 QUEUE = "cv-improver-graceful"
 LLM_SECONDS = 3.0  # the rewrite in flight when SIGTERM arrives
 GRACE_SECONDS = 20  # WORKER_SHUTDOWN_GRACE_SECONDS: far more than the call needs
-
-
-def _start_worker(settings: Settings, address: str, llm_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_TASK_QUEUE": QUEUE,
-        "OPENAI_API_KEY": "sk-graceful-test",
-        "OPENAI_BASE_URL": llm_url,
-        "RENDER_PROCESSES": "1",
-        "WORKER_METRICS_PORT": "0",
-        "WORKER_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
-    )
 
 
 @pytest.mark.slow
@@ -58,19 +37,22 @@ async def test_sigterm_lets_the_running_activity_finish_and_the_run_completes_on
         async with open_stack(temporal_env, settings, worker=False) as stack:
             headers = await stack.user()
             cv = await stack.upload(headers, "cv.md", (SAMPLES / "jane-doe-cv.md").read_bytes())
-            worker = _start_worker(settings, address, llm.base_url, log)
+            worker = start_worker(
+                settings,
+                address,
+                QUEUE,
+                llm.base_url,
+                log,
+                WORKER_METRICS_PORT="0",
+                WORKER_SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
+            )
             try:
                 r = await stack.http.post(
                     f"/cvs/{cv['id']}/improvements", headers=headers, json={"position": "Backend Engineer"}
                 )
                 assert r.status_code == 202, r.text
                 iid = r.json()["improvement_id"]
-                for _ in range(600):
-                    if any(q.path.endswith("/chat/completions") for q in llm.requests):
-                        break
-                    await asyncio.sleep(0.05)
-                else:
-                    raise AssertionError("the rewrite never reached the LLM:\n" + log.read_text()[-3000:])
+                await wait_until_llm_called(llm, log)
 
                 signalled = time.monotonic()
                 worker.send_signal(signal.SIGTERM)

@@ -3,11 +3,7 @@ one PDF, after a new worker takes over."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy import text
@@ -15,27 +11,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
-from tests.conftest import ROOT, SAMPLES, open_stack
+from tests.conftest import SAMPLES, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
+from tests.worker_process import start_worker, wait_until_llm_called
 
 QUEUE = "cv-improver-crash"
-
-
-def _start_worker(settings: Settings, address: str, llm_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "ENV": "test",
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_TASK_QUEUE": QUEUE,
-        "OPENAI_API_KEY": "sk-crash-test",
-        "OPENAI_BASE_URL": llm_url,
-        "RENDER_PROCESSES": "1",
-    }
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "worker.py")], env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT
-    )
 
 
 async def test_worker_killed_during_rewrite_completes_once(
@@ -49,22 +29,17 @@ async def test_worker_killed_during_rewrite_completes_once(
         async with open_stack(temporal_env, settings, worker=False) as stack:
             headers = await stack.user()
             cv = await stack.upload(headers, "cv.md", (SAMPLES / "jane-doe-cv.md").read_bytes())
-            worker = _start_worker(settings, address, llm.base_url, log)
+            worker = start_worker(settings, address, QUEUE, llm.base_url, log)
             try:
                 r = await stack.http.post(
                     f"/cvs/{cv['id']}/improvements", headers=headers, json={"position": "Backend Engineer"}
                 )
                 assert r.status_code == 202, r.text
                 iid = r.json()["improvement_id"]
-                for _ in range(600):
-                    if any(q.path.endswith("/chat/completions") for q in llm.requests):
-                        break
-                    await asyncio.sleep(0.05)
-                else:
-                    raise AssertionError("the rewrite never reached the LLM:\n" + log.read_text()[-3000:])
+                await wait_until_llm_called(llm, log)
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(10)
-                worker = _start_worker(settings, address, llm.base_url, log)
+                worker = start_worker(settings, address, QUEUE, llm.base_url, log)
                 result = await stack.wait_finished(headers, iid, timeout=120)
             finally:
                 worker.terminate()
