@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +19,7 @@ from activities.database import Sessions
 from activities.documents import DocumentError, extract_document
 from activities.documents.language import with_detected_language
 from activities.errors import QuotaExhausted
+from activities.heartbeat import heartbeating
 from activities.llm import RewriteEngine
 from activities.progress import ProgressBus, ProgressEvent
 from activities.quota import reserve_unit, settle_unit, today_utc
@@ -54,8 +53,6 @@ from models.workflow_io import (
 )
 from ops import metrics
 
-HEARTBEAT_SECONDS = 2.0
-
 # Lines carry the workflow, run, activity and request ids bound by ops.context's interceptor.
 log = logging.getLogger("cvimprover.pipeline")
 
@@ -66,22 +63,6 @@ def _gone(improvement_id: uuid.UUID) -> ApplicationError:
         type="ImprovementGone",
         non_retryable=True,
     )
-
-
-@asynccontextmanager
-async def _heartbeating() -> AsyncIterator[None]:
-    """Heartbeat while a long call runs, so a dead worker's attempt is retried within the heartbeat timeout."""
-
-    async def beat() -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
 
 
 class CvPipelineActivities:
@@ -164,7 +145,7 @@ class CvPipelineActivities:
         row = await self._enter(data.improvement_id, Stage.REWRITING)
         original = Resume.model_validate(row.original_resume or {})
         target = ImprovementTarget.model_validate(row.target)
-        async with _heartbeating():
+        async with heartbeating():
             result = await self._engine.rewrite(original, target)
         await self._save(
             data.improvement_id,
@@ -223,9 +204,10 @@ class CvPipelineActivities:
         resume = Resume.model_validate(row.result_resume or row.original_resume or {})
         max_pages = ImprovementTarget.model_validate(row.target).max_pages
         try:
-            rendered = await self._renderer.render(
-                resume, theme=data.theme, paper=PaperSize(data.paper), language=data.language, max_pages=max_pages
-            )
+            async with heartbeating():
+                rendered = await self._renderer.render(
+                    resume, theme=data.theme, paper=PaperSize(data.paper), language=data.language, max_pages=max_pages
+                )
         except UnknownTheme as exc:
             raise ApplicationError(str(exc), type="UnknownTheme", non_retryable=True) from None
         async with self._sessions.begin() as session:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.retry_policies import STORAGE_RETRY, STORAGE_TIMEOUT, STRIPE_RETRY, STRIPE_TIMEOUT
+from workflows.retry_policies import STORAGE_RETRY, STORAGE_TIMEOUT, STRIPE_HEARTBEAT, STRIPE_RETRY, STRIPE_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.account_deletion import AccountDeletionActivities
@@ -65,6 +65,7 @@ class AccountDeletionWorkflow:
             acts.cancel_billing,
             ref,
             start_to_close_timeout=STRIPE_TIMEOUT,
+            heartbeat_timeout=STRIPE_HEARTBEAT,
             retry_policy=STRIPE_RETRY,
             summary="Cancel the Stripe subscription now",
         )

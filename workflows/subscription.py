@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from workflows.retry_policies import (
     STORAGE_RETRY,
     STORAGE_TIMEOUT,
+    STRIPE_HEARTBEAT,
     STRIPE_INTERACTIVE_RETRY,
     STRIPE_RETRY,
     STRIPE_TIMEOUT,
@@ -140,6 +141,7 @@ class SubscriptionWorkflow:
                     previous_session_id=state.checkout_session_id,
                 ),
                 start_to_close_timeout=STRIPE_TIMEOUT,
+                heartbeat_timeout=STRIPE_HEARTBEAT,
                 retry_policy=STRIPE_INTERACTIVE_RETRY,
                 summary=f"Create a Stripe Checkout Session for {request.plan} ({request.interval.value}ly)",
             )
@@ -271,6 +273,7 @@ class SubscriptionWorkflow:
                 **changes,
             ),
             start_to_close_timeout=STRIPE_TIMEOUT,
+            heartbeat_timeout=STRIPE_HEARTBEAT,
             retry_policy=STRIPE_INTERACTIVE_RETRY,
             summary=summary,
         )
@@ -429,6 +432,7 @@ class SubscriptionWorkflow:
             SubscriptionActivities.fetch_subscription,
             which,
             start_to_close_timeout=STRIPE_TIMEOUT,
+            heartbeat_timeout=STRIPE_HEARTBEAT,
             retry_policy=STRIPE_RETRY,
             summary=summary,
         )

@@ -15,6 +15,7 @@ from activities.billing.entitlements import EntitlementCache
 from activities.billing.store import BillingStore, PlanNotForSale
 from activities.billing.stripe_gateway import StripeGateway, is_permanent, snapshot_of
 from activities.errors import NotFound
+from activities.heartbeat import heartbeating
 from models.billing import (
     CheckoutSession,
     CreateCheckoutInput,
@@ -33,9 +34,11 @@ NOT_CONFIGURED = "Billing is not configured."
 @asynccontextmanager
 async def stripe_errors(action: str) -> AsyncIterator[None]:
     """Turn Stripe's errors into Temporal's: a rejected request fails for good with a message a user can read;
-    an outage or rate limit is retried by Temporal with the same idempotency key."""
+    an outage or rate limit is retried by Temporal with the same idempotency key. Heartbeats while the call runs:
+    a worker that dies mid-call is noticed within the heartbeat timeout."""
     try:
-        yield
+        async with heartbeating():
+            yield
     except stripe.StripeError as exc:
         code = getattr(exc, "code", None) or type(exc).__name__
         if is_permanent(exc):
