@@ -12,6 +12,7 @@ from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
     FailureError,
+    RetryState,
     TimeoutError,
     is_cancelled_exception,
 )
@@ -19,7 +20,9 @@ from temporalio.exceptions import (
 from workflows.retry_policies import (
     LLM_HEARTBEAT,
     LLM_RETRY,
+    LLM_SCHEDULE_TO_CLOSE,
     LLM_TIMEOUT,
+    RENDER_HEARTBEAT,
     RENDER_RETRY,
     RENDER_TIMEOUT,
     STORAGE_RETRY,
@@ -52,6 +55,13 @@ def user_error(err: BaseException, stage: Stage) -> tuple[str, str]:
     cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError) and cause.type == "QuotaExhausted":
         return cause.type, cause.message
+    exhausted = isinstance(err, ActivityError) and err.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED
+    if exhausted and isinstance(cause, ApplicationError) and cause.type in ("LlmUnavailable", "LlmRateLimited"):
+        # Its message says "will be retried": true of each attempt, not of the last one.
+        return cause.type, (
+            "The AI service stayed unavailable through every retry (about 10 minutes); please try again later. "
+            "Your quota unit was refunded."
+        )
     if isinstance(cause, ApplicationError) and cause.type and cause.type.startswith(USER_FACING_ERRORS):
         return cause.type, f"{cause.message} Your quota unit was refunded."
     if isinstance(cause, TimeoutError):
@@ -126,6 +136,7 @@ class CvImprovementWorkflow:
                 ref,
                 f"Rewrite the {extracted.pages}-page CV for the target job",
                 timeout=LLM_TIMEOUT,
+                schedule_to_close_timeout=LLM_SCHEDULE_TO_CLOSE,
                 heartbeat_timeout=LLM_HEARTBEAT,
                 retry_policy=LLM_RETRY,
             )
@@ -139,6 +150,7 @@ class CvImprovementWorkflow:
                 RenderInput(data.improvement_id, data.theme, data.paper, data.language),
                 f"Render the PDF ({data.theme}, {data.paper})",
                 timeout=RENDER_TIMEOUT,
+                heartbeat_timeout=RENDER_HEARTBEAT,
                 retry_policy=RENDER_RETRY,
             )
             await self._step(Stage.STORING, acts.complete_improvement, ref, "Mark the improvement ready")

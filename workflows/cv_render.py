@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
-from workflows.retry_policies import RENDER_RETRY, RENDER_TIMEOUT
+from workflows.retry_policies import RENDER_HEARTBEAT, RENDER_RETRY, RENDER_TIMEOUT
 
 with workflow.unsafe.imports_passed_through():
     from activities.pipeline import CvPipelineActivities
@@ -32,6 +32,7 @@ class CvRenderWorkflow:
                 CvPipelineActivities.render_pdf,
                 RenderInput(data.improvement_id, data.theme, data.paper, data.language, report_progress=False),
                 start_to_close_timeout=RENDER_TIMEOUT,
+                heartbeat_timeout=RENDER_HEARTBEAT,
                 retry_policy=RENDER_RETRY,
                 summary=f"Render the PDF ({data.theme}, {data.paper})",
             )
