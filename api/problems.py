@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from activities.database import STORAGE_OUTAGE_ERRORS, is_storage_outage
 from activities.documents import DocumentError, UnsupportedDocument
 from activities.errors import DomainError, QuotaExhausted
 from models.problems import PROBLEM_JSON, problem_body
@@ -84,6 +85,23 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
         return problem_response(request, exc.status_code, code, str(exc.detail), str(exc.detail))
+
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        if not is_storage_outage(exc):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem_response(
+            request,
+            503,
+            "database_unavailable",
+            "Service temporarily unavailable",
+            "The database is not reachable right now; nothing was lost, please try again shortly.",
+            {"Retry-After": "5"},
+        )
+
+    # One handler per type: Starlette gives the catch-all Exception handler's errors to the server too.
+    for error_type in STORAGE_OUTAGE_ERRORS:
+        app.add_exception_handler(error_type, _storage)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -222,6 +222,8 @@ def map_openai_error(exc: openai.OpenAIError) -> ApplicationError:
             return ApplicationError(
                 f"The AI service had a temporary problem (HTTP {status}); the rewrite will be retried.",
                 type=ERROR_UNAVAILABLE,
+                # A 503 may say when the service is back, as a 429 does.
+                next_retry_delay=_retry_after(exc.response.headers),
             )
         return ApplicationError(
             f"The AI service rejected the request (HTTP {status}); retrying would not help.",

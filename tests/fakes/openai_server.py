@@ -75,8 +75,10 @@ class Reply:
         return cls("rate_limited", retry_after=retry_after, retry_after_ms=retry_after_ms, status=429, code=code)
 
     @classmethod
-    def server_error(cls, status: int = 500) -> Reply:
-        return cls("error", status=status, text="The server had an error while processing your request.")
+    def server_error(cls, status: int = 500, *, retry_after_ms: int | None = None) -> Reply:
+        """`retry_after_ms`: also a `retry-after-ms` header (an outage saying when to come back)."""
+        text = "The server had an error while processing your request."
+        return cls("error", status=status, text=text, retry_after_ms=retry_after_ms)
 
     @classmethod
     def bad_request(cls, message: str = "Invalid schema for response_format.") -> Reply:
@@ -327,10 +329,14 @@ def create_app(state: _State) -> Starlette:
                 kind="requests" if reply.code == "rate_limit_exceeded" else "insufficient_quota",
             )
         if reply.kind == "error":
+            error_headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+            if reply.retry_after_ms is not None:
+                error_headers["retry-after-ms"] = str(reply.retry_after_ms)
             return _error(
                 reply.status,
                 reply.text or "Scripted error.",
                 code=reply.code,
+                headers=error_headers,
                 kind="server_error" if reply.status >= 500 else "invalid_request_error",
             )
         if reply.kind == "refusal":
