@@ -50,6 +50,30 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# Every error answer is an RFC 9457 problem (api/problems.py): documented once, as each operation's default
+# response, so clients and schema checkers (tests/security/test_schemathesis.py) know 401, 404, 409, 422, 429...
+PROBLEM_RESPONSE = {
+    "description": "An RFC 9457 problem: `code` is stable for machines, `detail` is for people.",
+    "content": {
+        "application/problem+json": {
+            "schema": {
+                "type": "object",
+                "required": ["type", "title", "status", "detail", "code"],
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "detail": {"type": "string"},
+                    "instance": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+                "additionalProperties": True,
+            }
+        }
+    },
+}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.env is not Environment.TEST:
@@ -92,8 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
     # Outside the metrics too: every answer, even a 413, echoes X-Request-ID and is logged with it.
     app.add_middleware(RequestContextMiddleware)
-    app.include_router(google_signin.router)
-    app.include_router(metrics_endpoint.router)
+    app.include_router(google_signin.router, responses={"default": PROBLEM_RESPONSE})
+    app.include_router(metrics_endpoint.router, responses={"default": PROBLEM_RESPONSE})
     for router in (
         auth.router,
         account.router,
@@ -104,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
         ops.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses={"default": PROBLEM_RESPONSE})
     if settings.codec_server_configured:
         # Operators read clear payloads in the Temporal UI and CLI through it; without keys and token it is 404.
         app.mount("/codec", codec_app(settings))

@@ -10,7 +10,9 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
+import zlib
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -22,6 +24,16 @@ from activities.documents.normalize import SourceLine, clean_inline, meaningful_
 
 # PDFium is not thread-safe, not even across documents, and extraction runs in worker threads.
 _PDFIUM_LOCK = threading.Lock()
+# PDFium inflates a content stream whole (about twice its size at peak): a 1 MB upload can unpack to 1 GB.
+_MAX_INFLATED = 64 * 1024 * 1024
+_INFLATE_INPUT = 64 * 1024
+_INFLATE_OUTPUT = 1024 * 1024
+_STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+_ZLIB_HEADERS = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")
+_BOMB = (
+    "This PDF unpacks to an unreasonable size (over 64 MB of compressed content), so it is refused. Export your CV "
+    "again from your editor and upload the new file."
+)
 
 _SOFT_HYPHEN = "\x02"  # what PDFium reports for a hyphen it believes splits a word at the end of a line
 _BULLETS = "•◦▪▫■□●○◆◇►▸‣⁃-–—*·✓✔➢➤→"
@@ -88,7 +100,60 @@ def read_pdf(data: bytes, *, max_pages: int) -> PdfContent:
     return PdfContent(lines=lines, pages=len(pages))
 
 
+def _check_inflated_size(data: bytes) -> None:
+    """Refuses a decompression bomb before PDFium sees it: every stream is inflated in bounded chunks, output
+    discarded, against one budget for the whole file. Images count too: a dictionary saying /Image proves nothing
+    about how PDFium will use the stream."""
+    budget = _MAX_INFLATED
+    for match in _STREAM_START.finditer(data):
+        budget -= _inflated_size(memoryview(data)[match.end() :], budget)
+        if budget < 0:
+            raise CorruptDocument(_BOMB)
+
+
+class _Inflater:
+    """A zlib stream inflated piece by piece, at most 1 MB at a time, counting what comes out."""
+
+    def __init__(self) -> None:
+        self._zlib = zlib.decompressobj()
+        self.size = 0
+        self.done = False
+
+    def feed(self, chunk: bytes | memoryview) -> Iterator[bytes]:
+        pending: bytes | memoryview = chunk
+        while pending and not self.done:
+            try:
+                out = self._zlib.decompress(pending, _INFLATE_OUTPUT)
+            except zlib.error:
+                self.done = True  # not Flate data, or damaged: PDFium judges it
+                return
+            self.size += len(out)
+            yield out
+            pending = self._zlib.unconsumed_tail
+        self.done = self.done or self._zlib.eof
+
+
+def _inflated_size(data: memoryview, budget: int) -> int:
+    """Bytes the zlib stream at the start of `data` inflates to, counted up to just past `budget`; 0 for other
+    data. A stream compressed twice (/Filter [/FlateDecode /FlateDecode]) is measured by its inner layer too."""
+    outer, inner = _Inflater(), _Inflater()
+    nested: bool | None = None
+    for offset in range(0, len(data), _INFLATE_INPUT):
+        for out in outer.feed(data[offset : offset + _INFLATE_INPUT]):
+            if nested is None and out:
+                nested = out[:2] in _ZLIB_HEADERS
+            for _ in inner.feed(out) if nested else ():
+                if inner.size > budget:
+                    return inner.size
+            if outer.size > budget:
+                return outer.size
+        if outer.done:
+            break
+    return max(outer.size, inner.size)
+
+
 def _read_pages(data: bytes, max_pages: int) -> list[tuple[list[Segment], list[_Link]]]:
+    _check_inflated_size(data)
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:

@@ -66,7 +66,7 @@ async def list_cvs(
     user: CurrentUser,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # past bigint PostgreSQL fails: a 500, not a page
 ) -> list[CvOut]:
     return [_out(cv) for cv in await services.cvs.list_for_user(user.id, limit=limit, offset=offset)]
 

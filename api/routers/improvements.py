@@ -127,7 +127,7 @@ async def list_improvements(
     services: ServicesDep,
     cv_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # past bigint PostgreSQL fails: a 500, not a page
 ) -> list[ImprovementSummary]:
     rows = await services.improvements.list_for_user(user.id, cv_id=cv_id, limit=limit, offset=offset)
     return [_summary(r) for r in rows]
