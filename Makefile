@@ -9,7 +9,7 @@ OIDC_STAMP := tests/oidc/node_modules/.package-lock.json
 # playwright-core (npm), which drives Debian's chromium through the Temporal UI in tests/ui/; only `make test` needs it.
 UI_STAMP := tests/ui/node_modules/.package-lock.json
 
-.PHONY: dev demo test lint typecheck bench install system-deps clean
+.PHONY: dev demo test lint typecheck bench load install system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,10 +45,15 @@ typecheck: install
 	$(BIN)/mypy .
 
 test: lint typecheck $(OIDC_STAMP) $(UI_STAMP)
+	@if [ "$$CI" = "true" ]; then $(BIN)/python -m tests.security.audit; fi
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# `make load LOAD_ARGS='--users 20 --duration 60'`: the load test of bench/load.py on the bench stack.
+load: install
+	$(BIN)/python -m bench.run --load-only $(LOAD_ARGS)
 
 clean:
 	rm -rf .dev .pytest_cache .mypy_cache .ruff_cache

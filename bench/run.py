@@ -34,6 +34,8 @@ import psutil
 
 from bench.client import BENCH_PLAN, BenchUser, RunResult, create_users, grant_bench_plan, run_load, run_sequential
 from bench.history import analyse, read_histories
+from bench.load import add_arguments as add_load_arguments
+from bench.load import run_load_test
 from bench.probes import Probes
 from bench.procs import CpuMark, Group, Monitor, kill_leftovers, tail
 from bench.report import MB, evaluate_targets, render_report, targets_json
@@ -86,7 +88,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="subscribed users whose billing cycles make the events (default: as many as senders)",
     )
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
+    if args.users < 1 or args.duration <= 0 or args.ramp < 0:
+        parser.error("--users must be at least 1, --duration above 0, --ramp >= 0")
     if args.webhook_users is None:
         args.webhook_users = args.webhook_senders
     if min(args.webhook_events, args.webhook_senders, args.webhook_users) < 1:
@@ -535,10 +540,30 @@ def _get_problems(webhooks: dict[str, Any]) -> list[str]:
     return [*([webhooks["error"]] if "error" in webhooks else []), *once.get("problems", [])]
 
 
+async def load_only(args: argparse.Namespace) -> int:
+    """`--load-only`: the load test of bench/load.py on the same stack, logs in the same place."""
+    main_task = asyncio.current_task()
+    if main_task is not None:  # SIGTERM stops it as Ctrl-C does: the stack is stopped in order
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True)
+    code = EXIT_STACK_FAILED
+    try:
+        code = await run_load_test(
+            users=args.users, duration=args.duration, ramp=args.ramp, latency=args.latency, log_dir=LOG_DIR, say=say
+        )
+        return code
+    finally:
+        if args.keep_logs or code != EXIT_OK:
+            say(f"logs kept in {LOG_DIR}")
+        else:
+            shutil.rmtree(LOG_DIR, ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        return asyncio.run(bench(args))
+        return asyncio.run(load_only(args) if args.load_only else bench(args))
     except (KeyboardInterrupt, asyncio.CancelledError):
         say("interrupted; the stack was stopped")
         return EXIT_INTERRUPTED
