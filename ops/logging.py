@@ -87,7 +87,8 @@ def formatter(*, json_format: bool, colors: bool = False) -> structlog.stdlib.Pr
             structlog.processors.JSONRenderer(),
         ]
     else:
-        rendering = [structlog.dev.ConsoleRenderer(colors=colors)]
+        # Plain tracebacks: structlog's default rich formatter prints every frame's local variables, keys included.
+        rendering = [structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback)]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_FOREIGN_PRE_CHAIN,
         processors=[_add_context, structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],

@@ -170,3 +170,25 @@ def test_development_process_logs_readable_lines() -> None:
     assert "not at INFO" in stderr  # LOG_LEVEL=DEBUG
     forced = _run_process({"ENV": "development", "LOG_FORMAT": "json"}, PROCESS)
     assert json.loads(forced.splitlines()[0])["message"] == "hello world"
+
+
+def test_readable_tracebacks_never_print_local_variables() -> None:
+    """A local holding a key must not reach the log through an exception's traceback."""
+    import logging as stdlib_logging
+
+    from ops.logging import formatter
+
+    def fails(api_key: str) -> None:
+        raise RuntimeError("boom")
+
+    record = None
+    try:
+        fails("-".join(["sk", "live", "hidden", "value"]))  # built, so the source line does not hold it
+    except RuntimeError:
+        import sys
+
+        record = stdlib_logging.LogRecord("t", stdlib_logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    assert record is not None
+    text = formatter(json_format=False).format(record)
+    assert "RuntimeError: boom" in text
+    assert "sk-live-hidden-value" not in text
