@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -15,9 +16,24 @@ import httpx
 
 from devstack.services import asyncpg_connect_args
 
+ROOT = Path(__file__).resolve().parent.parent
+JOB_PATH = ROOT / "samples" / "job-senior-backend.txt"
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - throw-away accounts on a throw-away database
 BENCH_PLAN = "bench"
 FINAL_STAGES = ("completed", "failed", "canceled")
+
+
+def target_body() -> dict[str, Any]:
+    """The job every bench improvement is made for."""
+    return {
+        "position": "Senior Backend Engineer",
+        "industry": "Fintech",
+        "experience_level": "6+",
+        "job_description": JOB_PATH.read_text(),
+        "output_language": "en",
+        "theme": "classic",
+        "paper": "A4",
+    }
 
 
 class BenchError(RuntimeError):

@@ -43,7 +43,7 @@ import httpx
 import psutil
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from bench.client import PASSWORD, BenchError, grant_bench_plan
+from bench.client import PASSWORD, BenchError, grant_bench_plan, target_body
 from bench.stack import ROOT, Stack, StackConfig, StackError
 from bench.stats import percentile
 from bench.webhooks import INTERVAL, PLAN, WEBHOOK_PATH, render, stripe_signature
@@ -52,7 +52,6 @@ from models.billing import HANDLED_EVENT_TYPES
 
 BENCH_DIR = Path(__file__).resolve().parent
 CVS = (BENCH_DIR / "cv-2-pages.md", ROOT / "samples" / "jane-doe-cv.md")
-JOB_PATH = ROOT / "samples" / "job-senior-backend.txt"
 RESULTS_PATH = BENCH_DIR / "results" / "load.json"
 REFRESH_EVERY_S, SIGN_IN_EVERY_S, RENEW_EVERY_S = 60.0, 75.0, 45.0
 FINAL = ("completed", "failed", "canceled")
@@ -130,18 +129,6 @@ class User:
 
 def user_kind(index: int) -> str:
     return "billing" if index % 10 == 0 else "free" if index % 10 == 1 else "bench"
-
-
-def target_body() -> dict[str, Any]:
-    return {
-        "position": "Senior Backend Engineer",
-        "industry": "Fintech",
-        "experience_level": "6+",
-        "job_description": JOB_PATH.read_text(),
-        "output_language": "en",
-        "theme": "classic",
-        "paper": "A4",
-    }
 
 
 class LoadTest:

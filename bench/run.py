@@ -32,7 +32,17 @@ from typing import Any, TypeVar
 import httpx
 import psutil
 
-from bench.client import BENCH_PLAN, BenchUser, RunResult, create_users, grant_bench_plan, run_load, run_sequential
+from bench.client import (
+    BENCH_PLAN,
+    JOB_PATH,
+    BenchUser,
+    RunResult,
+    create_users,
+    grant_bench_plan,
+    run_load,
+    run_sequential,
+    target_body,
+)
 from bench.history import analyse, read_histories
 from bench.load import add_arguments as add_load_arguments
 from bench.load import run_load_test
@@ -46,7 +56,6 @@ from devstack.services import DevStackError
 
 BENCH_DIR = Path(__file__).resolve().parent
 CV_PATH = BENCH_DIR / "cv-2-pages.md"
-JOB_PATH = ROOT / "samples" / "job-senior-backend.txt"
 RESULTS_PATH = BENCH_DIR / "results" / "latest.json"
 LOG_DIR = ROOT / ".dev" / "bench-logs"
 WARMUP_RUNS = 2
@@ -120,18 +129,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-
-def target_body() -> dict[str, Any]:
-    return {
-        "position": "Senior Backend Engineer",
-        "industry": "Fintech",
-        "experience_level": "6+",
-        "job_description": JOB_PATH.read_text(),
-        "output_language": "en",
-        "theme": "classic",
-        "paper": "A4",
-    }
 
 
 async def guarded(stack: Stack, work: Awaitable[T]) -> T:
