@@ -37,6 +37,7 @@ the ones that create events answer `{"events": [...]}`):
     POST /_test/subscriptions/{id}/renew      {"outcome": "paid"|"failed"}: the billing cycle turns
     POST /_test/invoices/{id}/pay             a retry of a failed invoice succeeds
     POST /_test/fail_next                     {"method", "path_prefix", "status", "after_processing", "count"}
+    POST /_test/hold_next                     {"method", "path_prefix", "seconds"}: processed, answer held back
     POST /_test/webhook                       {"url", "secret"}: the fake POSTs each new event there, signed
     POST /_test/reset                         forget everything but prices and the webhook settings
 
@@ -56,6 +57,7 @@ Standalone: `python -m tests.fakes.stripe_server --port P --webhook-url URL --we
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import calendar
 import copy
@@ -293,6 +295,13 @@ class _Failure:
 
 
 @dataclass
+class _Hold:
+    method: str
+    path_prefix: str
+    seconds: float
+
+
+@dataclass
 class _Stored:
     """An answer kept under its idempotency key."""
 
@@ -324,6 +333,7 @@ class _Answer:
     status: int
     body: bytes
     headers: dict[str, str]
+    hold: float = 0.0  # seconds to wait before answering (outside the lock)
 
 
 def _render(body: JSON) -> bytes:
@@ -384,6 +394,7 @@ class _Account:
         self.requests: list[RecordedRequest] = []
         self.idempotency: dict[str, _Stored] = {}
         self.failures: list[_Failure] = []
+        self.holds: list[_Hold] = []
 
     def reset(self) -> None:
         with self.lock:
@@ -582,6 +593,11 @@ class _Account:
             answer.headers.update({"Request-Id": request_id, "Stripe-Version": API_VERSION})
             if idempotency_key:
                 answer.headers["Idempotency-Key"] = idempotency_key
+            for held in self.holds:
+                if held.method in (method, "*") and path.startswith(held.path_prefix):
+                    self.holds.remove(held)
+                    answer.hold = held.seconds
+                    break
             self.requests.append(
                 RecordedRequest(method, path, query, form, idempotency_key, answer.status, replayed, request_id)
             )
@@ -1476,6 +1492,9 @@ def create_app(account: _Account) -> Starlette:
             request.headers.get("idempotency-key"),
             request.headers.get("authorization", ""),
         )
+        if answer.hold:
+            # Processed and stored already: like an answer lost on the way while the caller's process dies.
+            await asyncio.sleep(answer.hold)
         background = BackgroundTask(account.flush_deliveries) if account.undelivered else None
         return Response(answer.body, answer.status, answer.headers, "application/json", background)
 
@@ -1549,6 +1568,13 @@ def create_app(account: _Account) -> Starlette:
         with account.lock:
             account.failures.append(failure)
         return JSONResponse(asdict(failure))
+
+    async def test_hold_next(request: Request) -> Response:
+        data = await _json_body(request)
+        held = _Hold(str(data.get("method", "*")).upper(), str(data.get("path_prefix", "/v1/")), float(data["seconds"]))
+        with account.lock:
+            account.holds.append(held)
+        return JSONResponse(asdict(held))
 
     async def test_webhook(request: Request) -> Response:
         data = await _json_body(request)
@@ -1649,6 +1675,7 @@ def create_app(account: _Account) -> Starlette:
             Route("/_test/subscriptions/{subscription_id}/renew", test_renew, methods=["POST"]),
             Route("/_test/invoices/{invoice_id}/pay", test_pay, methods=["POST"]),
             Route("/_test/fail_next", test_fail_next, methods=["POST"]),
+            Route("/_test/hold_next", test_hold_next, methods=["POST"]),
             Route("/_test/webhook", test_webhook, methods=["POST"]),
             Route("/_test/reset", test_reset, methods=["POST"]),
             Route("/checkout/{session_id}", checkout_page, methods=["GET", "POST"]),
@@ -1755,6 +1782,12 @@ class FakeStripe(BackgroundServer):
         (a lost response: a retry with the same key gets the real answer); False: nothing runs."""
         with self._account.lock:
             self._account.failures.append(_Failure(method.upper(), path_prefix, status, after_processing, count))
+
+    def hold_next(self, method: str, path_prefix: str, *, seconds: float) -> None:
+        """The next API request matching (`method` or "*", path prefix) runs and its answer is kept under its
+        idempotency key, then the answer waits `seconds`: time for a test to kill the caller mid-call."""
+        with self._account.lock:
+            self._account.holds.append(_Hold(method.upper(), path_prefix, seconds))
 
     # inspection
 
