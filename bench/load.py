@@ -46,9 +46,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from bench.client import PASSWORD, BenchError, grant_bench_plan, target_body
 from bench.stack import ROOT, Stack, StackConfig, StackError
 from bench.stats import percentile
-from bench.webhooks import INTERVAL, PLAN, WEBHOOK_PATH, render, stripe_signature
+from bench.webhooks import INTERVAL, PLAN, WEBHOOK_PATH
 from devstack.services import DevStackError, asyncpg_connect_args
 from models.billing import HANDLED_EVENT_TYPES
+from tests.fakes.stripe_server import render, sign_payload
 
 BENCH_DIR = Path(__file__).resolve().parent
 CVS = (BENCH_DIR / "cv-2-pages.md", ROOT / "samples" / "jane-doe-cv.md")
@@ -312,7 +313,7 @@ class LoadTest:
         payload = render(event)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
-            "Stripe-Signature": stripe_signature(payload, self.stack.stripe_webhook_secret, int(time.time())),
+            "Stripe-Signature": sign_payload(payload, self.stack.stripe_webhook_secret, int(time.time())),
         }
         response = await self.rec.call(
             user.http, "POST", "POST /webhooks/stripe", WEBHOOK_PATH, content=payload, headers=headers

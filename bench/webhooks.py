@@ -24,9 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
-import hmac
-import json
 import math
 import random
 import ssl
@@ -49,6 +46,9 @@ from bench.procs import CpuMark, Monitor
 from bench.stats import percentile, summary
 from devstack.services import asyncpg_connect_args
 from models.billing import HANDLED_EVENT_TYPES, subscription_workflow_id
+
+# The fake Stripe's own signing and rendering, so the bench sends exactly what Stripe (and the fake) would.
+from tests.fakes.stripe_server import render, sign_payload
 
 WEBHOOK_PATH = "/webhooks/stripe"
 P99_TARGET_MS = 50.0
@@ -108,17 +108,6 @@ class Sent:
     @property
     def latency_ms(self) -> float:
         return (self.ended - self.started) * 1000.0
-
-
-def stripe_signature(payload: bytes, secret: str, timestamp: int) -> str:
-    """The `Stripe-Signature` header: `t=<ts>,v1=<hex HMAC-SHA256 of "<ts>.<payload>">`."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-def render(event: dict[str, Any]) -> bytes:
-    """The body Stripe POSTs (and the fake renders): the event as indented JSON."""
-    return json.dumps(event, indent=2).encode()
 
 
 def latency_summary(values: Sequence[float]) -> dict[str, float | int | None]:
@@ -189,7 +178,7 @@ class WebhookPhase:
                 headers = {
                     "Content-Type": "application/json; charset=utf-8",
                     "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                    "Stripe-Signature": stripe_signature(event.payload, self.secret, int(time.time())),
+                    "Stripe-Signature": sign_payload(event.payload, self.secret, int(time.time())),
                 }
                 sent.started = time.perf_counter()
                 try:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +32,7 @@ from devstack.services import create_database_if_missing, drop_database, ensure_
 from models.settings import Environment, Settings
 from models.workflow_io import SEARCH_ATTRIBUTES
 from ops.temporal import client_options
+from tests.fakes.openai_server import FakeOpenAI
 from worker import WorkerResources, create_resources, create_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +99,13 @@ def base_settings(database_url: str, redis_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """An OpenAI-compatible test server of the test module's own (scripted replies do not leak between modules)."""
+    with FakeOpenAI() as fake:
+        yield fake
+
+
 def llm_settings(base: Settings, task_queue: str, base_url: str) -> Settings:
     """Settings whose rewrite engine is the OpenAI engine, pointed at an OpenAI-compatible test server."""
     return base.model_copy(
@@ -144,6 +153,22 @@ class Stack:
                 return body
             assert asyncio.get_running_loop().time() < deadline, f"still {body['stage']} after {timeout}s"
             await asyncio.sleep(0.1)
+
+    async def progress_stages(self, headers: dict[str, str], improvement_id: str) -> list[str]:
+        """Follow `GET /improvements/{id}/events` to its end; the stages of its progress events, in order."""
+        stages: list[str] = []
+        async with self.http.stream("GET", f"/improvements/{improvement_id}/events", headers=headers) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            event = ""
+            async for line in r.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event == "progress":
+                    stages.append(json.loads(line.split(":", 1)[1])["stage"])
+                elif event == "end":
+                    break
+        return stages
 
 
 @asynccontextmanager

@@ -29,6 +29,7 @@ from typing import TypeVar
 from activities.documents.language import stored_language
 from activities.scoring import TERMS, cv_vocabulary, extract_keywords, find_terms, keyword_credit
 from activities.verification import find_contacts
+from models.edit_paths import ORDERABLE_SECTIONS
 from models.improvement import NOT_TRANSLATED, WORDING_NOT_IMPROVED, Change, RewriteResult, VerificationWarning
 from models.resume import Resume, resume_to_text
 from models.target import SUPPORTED_LANGUAGES, ImprovementTarget
@@ -750,20 +751,7 @@ class _Improver:
         return changes
 
 
-_SECTION_ORDER = (
-    "basics",
-    "work",
-    "volunteer",
-    "education",
-    "awards",
-    "certificates",
-    "publications",
-    "skills",
-    "languages",
-    "interests",
-    "references",
-    "projects",
-)
+_SECTION_ORDER = ("basics", *ORDERABLE_SECTIONS)  # the JSON Resume order
 
 
 _FIELD_ORDER = ("name", "summary", "description", "highlights", "keywords")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,12 +30,6 @@ CV = (SAMPLES / "jane-doe-cv.md").read_bytes()
 def unique_cv() -> bytes:
     """The sample CV with a line no other test uploads, so its blob is this test's own."""
     return CV + f"\n\nReference: {uuid.uuid4().hex}\n".encode()
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -76,17 +76,7 @@ async def test_improve_end_to_end(stack: Stack) -> None:
 async def test_progress_is_streamed_as_server_sent_events(stack: Stack) -> None:
     headers = await stack.user()
     accepted = await _start(stack, headers)
-    stages: list[str] = []
-    async with stack.http.stream("GET", f"/improvements/{accepted['improvement_id']}/events", headers=headers) as r:
-        assert r.headers["content-type"].startswith("text/event-stream")
-        event = ""
-        async for line in r.aiter_lines():
-            if line.startswith("event:"):
-                event = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and event == "progress":
-                stages.append(json.loads(line.split(":", 1)[1])["stage"])
-            elif event == "end":
-                break
+    stages = await stack.progress_stages(headers, accepted["improvement_id"])
     assert stages[-1] == "completed"
     order = [
         "queued",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -264,12 +264,6 @@ async def test_another_user_gets_404_and_deleting_the_cv_deletes_its_versions(st
 
 
 # --- the OpenAI engine: reverted changes, and no model call to apply ------------------------------------
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -336,7 +336,8 @@ class _Answer:
     hold: float = 0.0  # seconds to wait before answering (outside the lock)
 
 
-def _render(body: JSON) -> bytes:
+def render(body: JSON) -> bytes:
+    """A body as Stripe sends it (API answers and webhook payloads): indented JSON."""
     return json.dumps(body, indent=2).encode()
 
 
@@ -539,7 +540,7 @@ class _Account:
                 if event not in self.events:
                     raise _missing("event", event)
                 event = self.events[event]
-            payload = _render(event)
+            payload = render(event)
             secret = self.webhook_secret if secret is None else secret
         timestamp = int(time.time()) if timestamp is None else timestamp
         headers = {
@@ -616,7 +617,7 @@ class _Account:
         try:
             self._authenticate(authorization)
         except FakeStripeError as exc:
-            return _Answer(exc.status, _render(exc.body()), {}), False
+            return _Answer(exc.status, render(exc.body()), {}), False
         failure = self._take_failure(method, path)
         if failure and not failure.after_processing:
             return self._failure_answer(failure), False
@@ -631,19 +632,19 @@ class _Account:
                     "request.",
                     type="idempotency_error",
                 )
-                return _Answer(400, _render(error.body()), {}), False
+                return _Answer(400, render(error.body()), {}), False
             if failure:
                 return self._failure_answer(failure), False
             headers = {"Idempotent-Replayed": "true", "Original-Request": stored.request_id}
             return _Answer(stored.status, stored.body, headers), True
         ctx = _Context(request_id, idempotency_key)
         try:
-            answer = _Answer(200, _render(self._dispatch(method, path, params, ctx)), {})
+            answer = _Answer(200, render(self._dispatch(method, path, params, ctx)), {})
         except FakeStripeError as exc:
-            answer = _Answer(exc.status, _render(exc.body()), {})
+            answer = _Answer(exc.status, render(exc.body()), {})
         except Exception as exc:  # a bug of the fake: still answer in Stripe's shape, so the SDK says what it was
             error = FakeStripeError(500, f"The fake Stripe failed: {exc!r}", type="api_error")
-            answer = _Answer(500, _render(error.body()), {})
+            answer = _Answer(500, render(error.body()), {})
         # Like Stripe, answers of requests that ran are kept; a request refused before running can be retried.
         if method == "POST" and idempotency_key and (answer.status < 400 or answer.status == 402):
             self.idempotency[idempotency_key] = _Stored(method, path, params, answer.status, answer.body, request_id)
@@ -689,7 +690,7 @@ class _Account:
                 "An unknown error occurred while processing your request (injected by the fake).",
                 type="api_error",
             )
-        return _Answer(failure.status, _render(error.body()), {})
+        return _Answer(failure.status, render(error.body()), {})
 
     def _dispatch(self, method: str, path: str, params: JSON, ctx: _Context) -> JSON:
         for route_method, pattern, handler in self.routes:

@@ -7,7 +7,6 @@ cluster from Debian's binaries, a `redis-server`, a Temporal dev server with a d
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -317,17 +316,7 @@ async def test_redis_down_degrades_and_streaming_recovers(
 
         private_redis.start()
         second = await _start_run(stack, headers)
-        stages: list[str] = []
-        async with stack.http.stream("GET", f"/improvements/{second}/events", headers=headers) as r:
-            assert r.status_code == 200
-            event = ""
-            async for line in r.aiter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:") and event == "progress":
-                    stages.append(json.loads(line.split(":", 1)[1])["stage"])
-                elif event == "end":
-                    break
+        stages = await stack.progress_stages(headers, second)
         # Every stage, in order: only pub/sub delivers them all (the fallback polls every 2 s).
         seen = [s for s in stages if s != "queued"]
         assert len(seen) >= 6 and seen == STAGES[STAGES.index(seen[0]) :], stages

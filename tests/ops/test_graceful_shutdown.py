@@ -9,14 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
 from tests.conftest import SAMPLES, llm_settings, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
+from tests.run_records import usage_and_pdfs
 from tests.worker_process import start_worker, wait_until_llm_called
 from worker import create_worker
 
@@ -98,12 +97,6 @@ async def test_sigterm_lets_the_running_activity_finish_and_the_run_completes_on
             assert result["stage"] == "completed", (result, output[-3000:])
             assert len([q for q in llm.requests if q.path.endswith("/chat/completions")]) == 1
 
-    engine = create_async_engine(settings.database_url)
-    async with engine.connect() as conn:
-        usage = (await conn.execute(text("select status from usage where improvement_id = :i"), {"i": iid})).all()
-        pdfs = (
-            await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})
-        ).scalar()
-    await engine.dispose()
-    assert [u.status for u in usage] == ["consumed"]
+    usage, pdfs = await usage_and_pdfs(settings.database_url, iid)
+    assert usage == ["consumed"]
     assert pdfs == 1

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
@@ -25,6 +23,7 @@ from tests.conftest import SAMPLES, Stack, llm_settings, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
 from tests.fakes.stripe_server import FakeStripe
 from tests.replay.changes import SCORE_FIRST, changed_copy
+from tests.run_records import usage_and_pdfs
 
 STEPS = [
     "reserve_quota",
@@ -73,12 +72,7 @@ async def _email(stack: Stack, headers: dict[str, str]) -> str:
 
 
 async def _usage(settings: Settings, improvement_id: str) -> list[str]:
-    engine = create_async_engine(settings.database_url)
-    async with engine.connect() as conn:
-        rows = await conn.execute(text("select status from usage where improvement_id = :i"), {"i": improvement_id})
-        statuses = [row.status for row in rows]
-    await engine.dispose()
-    return statuses
+    return (await usage_and_pdfs(settings.database_url, improvement_id))[0]
 
 
 async def _runs(env: dict[str, str], user: str, expected: int) -> dict[str, Any]:

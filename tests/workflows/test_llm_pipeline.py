@@ -4,7 +4,7 @@ that can be slow, rate limited, broken, or dishonest. Temporal owns the retries,
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,12 +22,6 @@ TARGET = {
     "theme": "modern",
 }
 CV = (SAMPLES / "jane-doe-cv.md").read_bytes()
-
-
-@pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 @pytest_asyncio.fixture(scope="module")

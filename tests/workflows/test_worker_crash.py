@@ -6,13 +6,12 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import WorkflowEnvironment
 
 from models.settings import Settings
 from tests.conftest import SAMPLES, open_stack
 from tests.fakes.openai_server import FakeOpenAI, Reply
+from tests.run_records import usage_and_pdfs
 from tests.worker_process import start_worker, wait_until_llm_called
 
 QUEUE = "cv-improver-crash"
@@ -47,12 +46,6 @@ async def test_worker_killed_during_rewrite_completes_once(
             assert result["stage"] == "completed", (result, log.read_text()[-3000:])
             assert len([q for q in llm.requests if q.path.endswith("/chat/completions")]) == 2
 
-    engine = create_async_engine(settings.database_url)
-    async with engine.connect() as conn:
-        usage = (await conn.execute(text("select status from usage where improvement_id = :i"), {"i": iid})).all()
-        pdfs = (
-            await conn.execute(text("select count(*) from renditions where improvement_id = :i"), {"i": iid})
-        ).scalar()
-    await engine.dispose()
-    assert [u.status for u in usage] == ["consumed"]
+    usage, pdfs = await usage_and_pdfs(settings.database_url, iid)
+    assert usage == ["consumed"]
     assert pdfs == 1
